@@ -1,0 +1,242 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/grafana/regexp"
+	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/route"
+	promconfig "github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/util/features"
+	"github.com/prometheus/prometheus/util/notifications"
+	apiv1 "github.com/prometheus/prometheus/web/api/v1"
+
+	"github.com/lookout-dev/lookout/internal/buildinfo"
+	"github.com/lookout-dev/lookout/internal/health"
+	"github.com/lookout-dev/lookout/internal/ingest/admission"
+	"github.com/lookout-dev/lookout/internal/selfobs"
+	"github.com/lookout-dev/lookout/internal/ui"
+)
+
+// noCORS matches no Origin: browsers on other sites may not read the API.
+var noCORS = regexp.MustCompile("^(?:)$")
+
+// newAPIRouter returns Prometheus' API v1 mounted under /api/v1.
+func (a *App) newAPIRouter() http.Handler {
+	router := route.New()
+	a.newPromAPI().Register(router.WithPrefix("/api/v1"))
+	return router
+}
+
+// newPromAPI builds Prometheus' own HTTP API v1 on Lookout's stores, so that
+// response bodies, error types and status codes are Prometheus' exactly. It
+// also owns the remote-write and OTLP write handlers, which may only be
+// constructed once per registry.
+func (a *App) newPromAPI() *apiv1.API {
+	cfg := a.config()
+	bi := buildinfo.Get()
+	return apiv1.NewAPI(
+		a.engine,
+		a.store,
+		a.store, a.store, // v1 appender for remote write 1.0, v2 for the rest
+		a.store,
+		func(context.Context) apiv1.ScrapePoolsRetriever { return a.scrape },
+		func(context.Context) apiv1.TargetRetriever { return a.scrape },
+		func(context.Context) apiv1.AlertmanagerRetriever { return noAlertmanagers{} },
+		func() promconfig.Config { return *a.config().Prometheus },
+		a.opts.Flags,
+		apiv1.GlobalURLOptions{ListenAddress: cfg.Server.Listen, Host: a.Addr(), Scheme: "http"},
+		a.readyFunc,
+		a.store,
+		a.store.Dir(),
+		false, // admin API: off until the auth model has roles
+		true, 10000,
+		a.logger.With("component", "api"),
+		func(context.Context) apiv1.RulesRetriever { return a.rules },
+		5e7, 10, 1<<20, // remote read: sample limit, concurrency, bytes per frame (Prometheus' defaults)
+		false,
+		noCORS,
+		a.runtimeInfo,
+		&apiv1.PrometheusVersion{Version: bi.Version, Revision: bi.Revision, Branch: bi.Branch, BuildUser: bi.BuildUser, BuildDate: bi.BuildDate, GoVersion: bi.GoVersion},
+		func() []notifications.Notification { return nil },
+		func() (<-chan notifications.Notification, func(), bool) { return nil, func() {}, false },
+		a.reg, a.reg,
+		nil,
+		true, remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType},
+		true, false, false, // OTLP on; delta conversion off, as in Prometheus 3 by default
+		false,
+		time.Duration(cfg.Metrics.LookbackDelta),
+		false, false,
+		nil,
+		features.NewRegistry(),
+		apiv1.OpenAPIOptions{Version: bi.Version},
+		nil,
+	)
+}
+
+type noAlertmanagers struct{}
+
+func (noAlertmanagers) Alertmanagers() []*url.URL        { return nil }
+func (noAlertmanagers) DroppedAlertmanagers() []*url.URL { return nil }
+
+// readyFunc answers 503 until the metrics store is open, like Prometheus.
+func (a *App) readyFunc(f http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !a.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "Service Unavailable")
+			return
+		}
+		f(w, r)
+	}
+}
+
+func (a *App) runtimeInfo() (apiv1.RuntimeInfo, error) {
+	cfg := a.config()
+	cwd, _ := os.Getwd()
+	retention := time.Duration(cfg.Metrics.RetentionTime).String()
+	if cfg.Metrics.RetentionSize > 0 {
+		retention += " or " + cfg.Metrics.RetentionSize.String()
+	}
+	return apiv1.RuntimeInfo{
+		StartTime:           a.startTime,
+		CWD:                 cwd,
+		Hostname:            hostname(),
+		ServerTime:          time.Now().UTC(),
+		ReloadConfigSuccess: a.reloadOK.Load(),
+		LastConfigTime:      time.Unix(a.lastReload.Load(), 0).UTC(),
+		GoroutineCount:      runtime.NumGoroutine(),
+		GOMAXPROCS:          runtime.GOMAXPROCS(0),
+		GOMEMLIMIT:          debug.SetMemoryLimit(-1),
+		GOGC:                os.Getenv("GOGC"),
+		GODEBUG:             os.Getenv("GODEBUG"),
+		StorageRetention:    retention,
+	}, nil
+}
+
+// mainHandler routes the main listener: UI, APIs, HTTP ingest, self-observability.
+func (a *App) mainHandler(router http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "Lookout is Healthy.\n")
+	})
+	mux.HandleFunc("GET /-/ready", a.readyFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "Lookout is Ready.\n")
+	}))
+	mux.HandleFunc("POST /-/reload", a.handleReload)
+	mux.HandleFunc("PUT /-/reload", a.handleReload)
+	mux.Handle("GET /health", health.Handler(buildinfo.Version, a.healthChecks()))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: a.reg}))
+	mux.Handle("POST /api/v1/write", a.guard(router, "remote_write", http.StatusServiceUnavailable))
+	mux.Handle("POST /api/v1/otlp/v1/metrics", a.guard(router, "otlp_http", http.StatusTooManyRequests))
+	mux.Handle("/api/v1/", router)
+	mux.Handle("/", ui.Handler())
+
+	public := map[string]bool{"/-/healthy": true, "/-/ready": true, "/health": true}
+	authed := a.auth.Middleware(mux, func(r *http.Request) {
+		if p := protocolOf(r.URL.Path); p != "" {
+			a.admission.Rejected.WithLabelValues(p, "unauthorized").Inc()
+		}
+	})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if public[r.URL.Path] {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
+	return selfobs.Middleware(h, a.logger, a.httpMetrics(), routeLabel)
+}
+
+// otlpHTTPHandler serves the OTLP/HTTP port: /v1/metrics is the same
+// handler as /api/v1/otlp/v1/metrics on the main port.
+func (a *App) otlpHTTPHandler(router http.Handler) http.Handler {
+	metrics := a.otlpIngest(router, "otlp_http")
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/metrics", metrics)
+	for _, signal := range []string{"logs", "traces"} {
+		mux.HandleFunc("POST /v1/"+signal, func(w http.ResponseWriter, _ *http.Request) {
+			a.admission.Rejected.WithLabelValues("otlp_http", "unsupported_signal").Inc()
+			http.Error(w, "OTLP "+signal+" are not supported by this Lookout version; only /v1/metrics is", http.StatusNotFound)
+		})
+	}
+	h := a.auth.Middleware(mux, func(*http.Request) {
+		a.admission.Rejected.WithLabelValues("otlp_http", "unauthorized").Inc()
+	})
+	return selfobs.Middleware(h, a.logger, a.httpMetrics(), routeLabel)
+}
+
+// otlpIngest returns the guarded OTLP metrics handler, rewriting the path to
+// the Prometheus API's OTLP route.
+func (a *App) otlpIngest(router http.Handler, protocol string) http.Handler {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/api/v1/otlp/v1/metrics"
+		r2.Method = http.MethodPost
+		router.ServeHTTP(w, r2)
+	})
+	return a.guard(inner, protocol, http.StatusTooManyRequests)
+}
+
+func (a *App) guard(next http.Handler, protocol string, overload int) http.Handler {
+	cfg := a.config()
+	return admission.Guard(next, admission.Options{
+		Protocol:       protocol,
+		MaxBodyBytes:   int64(cfg.Ingest.MaxBodyBytes),
+		OverloadStatus: overload,
+		RetryAfter:     5 * time.Second,
+		Limiter:        a.limiter,
+		Metrics:        a.admission,
+	})
+}
+
+func (a *App) httpMetrics() *selfobs.HTTPMetrics {
+	a.httpMetricsOnce.Do(func() { a.httpM = selfobs.NewHTTPMetrics(a.reg) })
+	return a.httpM
+}
+
+// protocolOf names the ingest protocol served at path, or "".
+func protocolOf(path string) string {
+	switch path {
+	case "/api/v1/write":
+		return "remote_write"
+	case "/api/v1/otlp/v1/metrics", "/v1/metrics":
+		return "otlp_http"
+	}
+	return ""
+}
+
+// routeLabel maps a path to a low-cardinality handler label.
+func routeLabel(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/api/v1/label/"):
+		return "/api/v1/label/:name/values"
+	case strings.HasPrefix(p, "/api/v1/"), strings.HasPrefix(p, "/-/"), strings.HasPrefix(p, "/v1/"),
+		p == "/metrics", p == "/health":
+		if len(p) > 64 {
+			return "other"
+		}
+		return p
+	default:
+		return "/ui"
+	}
+}
+
+func (a *App) handleReload(w http.ResponseWriter, r *http.Request) {
+	if err := a.Reload(); err != nil {
+		selfobs.Logger(r.Context(), a.logger).Warn("config reload failed", "err", err)
+		http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	_, _ = io.WriteString(w, "config reloaded\n")
+}
