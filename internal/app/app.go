@@ -178,6 +178,9 @@ func (a *App) build() error {
 		MaxSamples:     cfg.Metrics.QueryMaxSamples,
 		MaxConcurrency: cfg.Metrics.QueryMaxConcurrency,
 		LookbackDelta:  time.Duration(cfg.Metrics.LookbackDelta),
+		SubqueryStep: func() time.Duration {
+			return time.Duration(a.config().Prometheus.GlobalConfig.EvaluationInterval)
+		},
 	})
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/util/compression"
@@ -34,6 +35,10 @@ type Options struct {
 	WALCompression bool
 	// MaxExemplars sizes the in-memory exemplar ring; 0 disables exemplars.
 	MaxExemplars int64
+	// BlockDuration is the head block's span (default 2h). Samples older than
+	// 1.5 blocks behind the newest are refused unless out-of-order ingestion
+	// is configured; tests that load long histories raise it.
+	BlockDuration time.Duration
 
 	_ struct{}
 }
@@ -82,6 +87,10 @@ func (s *Store) Open(cfg *promconfig.Config) error {
 	o := tsdb.DefaultOptions()
 	o.RetentionDuration = s.opts.RetentionTime.Milliseconds()
 	o.MaxBytes = s.opts.RetentionBytes
+	if s.opts.BlockDuration > 0 {
+		o.MinBlockDuration = s.opts.BlockDuration.Milliseconds()
+		o.MaxBlockDuration = o.MinBlockDuration
+	}
 	if s.opts.WALCompression {
 		o.WALCompression = compression.Snappy
 	}
@@ -267,6 +276,11 @@ type EngineOptions struct {
 	MaxSamples     int
 	MaxConcurrency int
 	LookbackDelta  time.Duration
+	// SubqueryStep is the step of subqueries that give none, such as
+	// x[5m:]; Prometheus uses the global evaluation_interval. Nil means 1m.
+	SubqueryStep func() time.Duration
+	// Parser sets the PromQL features; nil gives Prometheus 3's defaults.
+	Parser parser.Parser
 
 	_ struct{}
 }
@@ -279,6 +293,10 @@ func NewEngine(o EngineOptions) (*promql.Engine, error) {
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create query log directory: %w", err)
+	}
+	step := o.SubqueryStep
+	if step == nil {
+		step = func() time.Duration { return time.Minute }
 	}
 	tracker, err := promql.NewActiveQueryTracker(o.Dir, o.MaxConcurrency, o.Logger)
 	if err != nil {
@@ -294,5 +312,9 @@ func NewEngine(o EngineOptions) (*promql.Engine, error) {
 		EnableAtModifier:     true,
 		EnableNegativeOffset: true,
 		EnablePerStepStats:   true,
+		Parser:               o.Parser,
+		NoStepSubqueryIntervalFn: func(int64) int64 {
+			return step().Milliseconds()
+		},
 	}), nil
 }
