@@ -1,0 +1,67 @@
+GO        ?= go
+BIN       ?= bin/lookout
+PKGS      ?= ./...
+FUZZTIME  ?= 30s
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/lookout-dev/lookout/internal/buildinfo.Version=$(VERSION)
+
+.PHONY: all build demo test test-go test-short test-browser deps fuzz bench bench-compare ui fmt lint check-generated compare-prometheus
+
+all: build
+
+## build: compile bin/lookout (the UI assets in internal/ui/dist are committed; no Node needed)
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lookout
+
+## demo: run Lookout with a simulated service and live data on http://127.0.0.1:9900/
+demo:
+	$(GO) run ./cmd/lookout demo
+
+## test: everything CI runs: dependencies, Go tests with the race detector, browser tests
+test: deps test-go test-browser
+
+deps:
+	scripts/install-test-deps.sh
+
+test-go:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -timeout 30m $(PKGS)
+
+## test-short: quick Go tests without the race detector or the crash test
+test-short:
+	$(GO) test -short $(PKGS)
+
+test-browser:
+	scripts/browser-test.sh
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./internal/app | grep ^Fuzz); do \
+		echo "fuzz $$t"; $(GO) test ./internal/app -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+
+## bench: Go micro-benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS)
+
+## bench-compare: remote-write ingest and query latency, Lookout vs Prometheus 3 (see bench/README.md)
+bench-compare:
+	bench/run.sh
+
+## compare-prometheus: check the API golden files against a real Prometheus 3
+compare-prometheus:
+	scripts/compare-prometheus-api.sh
+
+## ui: rebuild internal/ui/dist from web/ (needs Node)
+ui:
+	cd web && npm ci --no-audit --no-fund && ./build.sh
+
+fmt:
+	gofmt -w cmd internal bench
+
+lint:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l cmd internal bench)" || (gofmt -l cmd internal bench; exit 1)
+
+check-generated: ui
+	git diff --exit-code internal/ui/dist
