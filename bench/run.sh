@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# Remote write ingest and dashboard query benchmark: Lookout against Prometheus 3, one after the
+# other on this machine, same load. Every listener and every request stays on 127.0.0.1; every
+# process this script starts is stopped when it exits. See bench/README.md.
+#
+# Settings (environment):
+#   SERVERS="lookout prometheus"  which servers to measure, in order
+#   SERIES=100000 METRICS=100     active series and metric names
+#   ROUNDS=200 INTERVAL=60s       samples per series and simulated scrape interval; with ALIGN=2h
+#   ALIGN=2h                      the data spans > 3h, so each TSDB cuts one full 2h block
+#   PROTOCOL=v1                   remote write v1 or v2 (v2 needs Prometheus 3)
+#   BATCH=2000 CONCURRENCY=4      samples per request, parallel senders
+#   QUERY_ITERATIONS=10           timed passes over the query set (each query instant + range)
+#   LOAD_TIMEOUT=600s             cap on each load phase
+#   SETTLE_TIMEOUT=300            seconds to wait for a server to go idle after the load
+#   QUIET_WAIT=120                seconds to wait for the machine to be idle before each phase
+#   PROM_MODULE_VERSION=v0.313.5  Prometheus 3.13.5, built from the module proxy
+#   LOOKOUT_BENCH_CACHE=/tmp/lookout-bench-cache   where the Prometheus build is kept
+#   KEEP=1                        keep the run directory (logs, data dirs)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${LOOKOUT_BENCH_CACHE:-/tmp/lookout-bench-cache}
+PROM_MODULE_VERSION=${PROM_MODULE_VERSION:-v0.313.5}
+SERVERS=${SERVERS:-"lookout prometheus"}
+SERIES=${SERIES:-100000}
+METRICS=${METRICS:-100}
+ROUNDS=${ROUNDS:-200}
+INTERVAL=${INTERVAL:-60s}
+ALIGN=${ALIGN:-2h}
+PROTOCOL=${PROTOCOL:-v1}
+BATCH=${BATCH:-2000}
+CONCURRENCY=${CONCURRENCY:-4}
+QUERY_ITERATIONS=${QUERY_ITERATIONS:-10}
+LOAD_TIMEOUT=${LOAD_TIMEOUT:-600s}
+SETTLE_TIMEOUT=${SETTLE_TIMEOUT:-300}
+QUIET_WAIT=${QUIET_WAIT:-120}
+KEEP=${KEEP:-0}
+
+RUN_DIR=$(mktemp -d /tmp/lookout-bench-run.XXXXXX)
+TOOLS=$RUN_DIR/tools
+SERVER_PID=""
+FAILED=0
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL. Sets STOP_RC to the exit status.
+stop_pid() {
+  local pid=$1 limit=${2:-60} i
+  STOP_RC=0
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || STOP_RC=$?; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < limit * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid did not stop in ${limit}s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || STOP_RC=$?
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $SERVER_PID ]]; then
+    stop_pid "$SERVER_PID" 20
+  fi
+  if [[ $KEEP == 1 || $rc != 0 || $FAILED != 0 ]]; then
+    log "run directory kept: $RUN_DIR"
+  else
+    rm -rf "$RUN_DIR"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+}
+
+cpu_seconds() { # utime+stime of PID in seconds (USER_HZ is 100)
+  local rest
+  rest=$(sed 's/^.*) //' "/proc/$1/stat")
+  awk '{printf "%.2f\n", ($12 + $13) / 100}' <<<"$rest"
+}
+
+vmhwm_bytes() { awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$1/status"; }
+
+now() { date +%s.%N; }
+
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", b - a}'; }
+
+build_tools() {
+  log "building bench tools"
+  (cd "$ROOT" && go build -o "$TOOLS/" ./bench/cmd/rwload ./bench/cmd/querybench ./bench/cmd/benchreport)
+}
+
+build_lookout() {
+  log "building bin/lookout"
+  (cd "$ROOT" && go build -o bin/lookout ./cmd/lookout) >"$RUN_DIR/lookout-build.log" 2>&1
+}
+
+# prometheus_release maps the module version to the release: v0.313.5 is Prometheus 3.13.5.
+prometheus_release() {
+  local v=${PROM_MODULE_VERSION#v0.} minor
+  minor=${v%%.*}
+  echo "$((minor / 100)).$((minor % 100)).${v#*.}"
+}
+
+# build_prometheus builds cmd/prometheus from the module proxy into $CACHE, outside the repo.
+# Without the builtinassets tag the binary serves no web UI, which the benchmark does not need.
+build_prometheus() {
+  local bin=$1 release dir src
+  release=$(prometheus_release)
+  mkdir -p "$CACHE"
+  log "building Prometheus $release from github.com/prometheus/prometheus@$PROM_MODULE_VERSION (several minutes; log in $CACHE/build-$PROM_MODULE_VERSION.log)"
+  dir=$(cd "$CACHE" && GOWORK=off GOFLAGS=-mod=mod go mod download -json "github.com/prometheus/prometheus@$PROM_MODULE_VERSION" | awk -F'"' '$2 == "Dir" {print $4}')
+  [[ -n $dir && -d $dir ]] || return 1
+  src=$CACHE/src-$PROM_MODULE_VERSION
+  rm -rf "$src"
+  cp -r "$dir" "$src"
+  chmod -R u+w "$src"
+  (cd "$src" && GOWORK=off go build \
+    -ldflags "-X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Revision=module-$PROM_MODULE_VERSION" \
+    -o "$bin.tmp" ./cmd/prometheus) >"$CACHE/build-$PROM_MODULE_VERSION.log" 2>&1 || return 1
+  mv "$bin.tmp" "$bin"
+}
+
+# find_prometheus sets PROM_BIN and PROM_VERSION: the cached or freshly built Prometheus 3, else
+# Debian's prometheus 2.x (remote write 1.0 only).
+find_prometheus() {
+  local bin=$CACHE/prometheus-$PROM_MODULE_VERSION
+  if [[ -x $bin ]] || build_prometheus "$bin"; then
+    PROM_BIN=$bin
+    PROM_VERSION="$(prometheus_release) (module $PROM_MODULE_VERSION)"
+    return
+  fi
+  log "Prometheus 3 build failed; falling back to /usr/bin/prometheus"
+  if [[ ! -x /usr/bin/prometheus ]]; then
+    log "no /usr/bin/prometheus: apt-get install -y --no-install-recommends prometheus"
+    return 1
+  fi
+  PROM_BIN=/usr/bin/prometheus
+  PROM_VERSION=$(/usr/bin/prometheus --version 2>&1 | head -1)
+  if [[ $PROTOCOL == v2 ]]; then
+    log "Prometheus 2 has no remote write 2.0: using PROTOCOL=v1 for every server"
+    PROTOCOL=v1
+  fi
+}
+
+# start_SERVER DIR DATA: starts the server in the background and sets SERVER_PID, API_URL,
+# WRITE_URL, BIN and VERSION.
+start_lookout() {
+  local dir=$1 data=$2 p1 p2 p3
+  p1=$(free_port)
+  p2=$(free_port)
+  while [[ $p2 == "$p1" ]]; do p2=$(free_port); done
+  p3=$(free_port)
+  while [[ $p3 == "$p1" || $p3 == "$p2" ]]; do p3=$(free_port); done
+  BIN=$ROOT/bin/lookout
+  VERSION=$("$BIN" version 2>/dev/null | head -1 || true)
+  API_URL=http://127.0.0.1:$p1
+  WRITE_URL=$API_URL/api/v1/write
+  # Like the Prometheus below, Lookout scrapes nothing, not even itself. A self-scrape would put
+  # samples stamped "now" in the head, and the TSDB would then refuse the load's older samples
+  # as out of bounds.
+  printf 'metrics:\n  self_scrape: false\n' >"$dir/lookout.yml"
+  "$BIN" server --config "$dir/lookout.yml" --data-dir "$data" --listen "127.0.0.1:$p1" \
+    --otlp-grpc-listen "127.0.0.1:$p2" --otlp-http-listen "127.0.0.1:$p3" >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+}
+
+start_prometheus() {
+  local dir=$1 data=$2 p
+  p=$(free_port)
+  BIN=$PROM_BIN
+  VERSION=$PROM_VERSION
+  API_URL=http://127.0.0.1:$p
+  WRITE_URL=$API_URL/api/v1/write
+  printf 'global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n' >"$dir/prometheus.yml"
+  "$BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$data" \
+    --web.listen-address="127.0.0.1:$p" --web.enable-remote-write-receiver >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+}
+
+wait_ready() {
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "server exited during startup; see its log"; return 1; }
+    if curl -sf -o /dev/null --max-time 2 "$API_URL/-/ready"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "server not ready after 120s"
+  return 1
+}
+
+# wait_quiet waits up to QUIET_WAIT seconds for the machine to be nearly idle (under 0.3 of a
+# core busy over 2 seconds), so that other work on a shared machine disturbs the figures less.
+# The load and query tools also measure what other processes used, and the report flags it.
+wait_quiet() {
+  local i a b
+  for ((i = 0; i < QUIET_WAIT; i += 2)); do
+    a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat)
+    sleep 2
+    b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat)
+    if (((b - a) < 60)); then # ticks of 1/100 s over 2 s: < 0.3 cores
+      return 0
+    fi
+  done
+  log "machine still busy after ${QUIET_WAIT}s (load average $(cut -d' ' -f1-3 /proc/loadavg)); measuring anyway"
+}
+
+# has_block DIR: a persisted TSDB block (a meta.json) exists under DIR.
+has_block() { [[ -n $(find "$1" -name meta.json -print -quit 2>/dev/null) ]]; }
+
+# settle waits until the server has used under 5% of a core for 3 seconds in a row (and, when the
+# load spanned enough simulated time to cut a block, until a block exists or 75s have passed,
+# covering the TSDB's one-minute compaction tick). Sets SETTLE_CPU and SETTLE_WALL.
+settle() {
+  local data=$1 want_block=$2 t0 c0 prev cur quiet=0 i
+  t0=$(now)
+  c0=$(cpu_seconds "$SERVER_PID")
+  prev=$c0
+  for ((i = 0; i < SETTLE_TIMEOUT; i++)); do
+    sleep 1
+    cur=$(cpu_seconds "$SERVER_PID")
+    if awk -v a="$prev" -v b="$cur" 'BEGIN {exit !(b - a < 0.05)}'; then
+      quiet=$((quiet + 1))
+    else
+      quiet=0
+    fi
+    prev=$cur
+    if ((quiet >= 3)); then
+      if [[ $want_block == 0 ]] || has_block "$data" || ((i >= 75)); then
+        break
+      fi
+    fi
+  done
+  SETTLE_CPU=$(elapsed "$c0" "$cur")
+  SETTLE_WALL=$(elapsed "$t0" "$(now)")
+}
+
+measure() {
+  local name=$1 dir data t0 startup last_ts want_block rss_ingest cpu_total rss t1 stop_s rc=0
+  dir=$RUN_DIR/$name
+  data=$dir/data
+  mkdir -p "$dir"
+  log "$name: starting"
+  t0=$(now)
+  "start_$name" "$dir" "$data"
+  if ! wait_ready; then
+    tail -20 "$dir/server.log" >&2 || true
+    stop_pid "$SERVER_PID" 10
+    SERVER_PID=""
+    return 1
+  fi
+  startup=$(elapsed "$t0" "$(now)")
+  wait_quiet
+  log "$name: ready after ${startup}s (pid $SERVER_PID, $VERSION); sending $SERIES series x $ROUNDS rounds"
+
+  "$TOOLS/rwload" -url "$WRITE_URL" -protocol "$PROTOCOL" -series "$SERIES" -metrics "$METRICS" \
+    -samples-per-series "$ROUNDS" -interval "$INTERVAL" -align "$ALIGN" -batch "$BATCH" \
+    -concurrency "$CONCURRENCY" -duration "$LOAD_TIMEOUT" -server-pid "$SERVER_PID" \
+    >"$dir/rwload.json" 2>"$dir/rwload.log" || rc=$?
+  ((rc == 0)) || log "$name: rwload exit $rc: $(head -c 400 "$dir/rwload.json" 2>/dev/null)"
+  last_ts=$(jq -r '.last_timestamp_ms // empty' "$dir/rwload.json" 2>/dev/null || true)
+  log "$name: load done: $(jq -c '{samples_sent, samples_per_second, server_cpu_seconds, errors_by_status}' "$dir/rwload.json" 2>/dev/null || true)"
+
+  want_block=$(jq -r '(.last_timestamp_ms - .first_timestamp_ms) > 3 * 3600 * 1000' "$dir/rwload.json" 2>/dev/null || echo false)
+  [[ $want_block == true ]] && want_block=1 || want_block=0
+  settle "$data" "$want_block"
+  rss_ingest=$(vmhwm_bytes "$SERVER_PID")
+  log "$name: settled after ${SETTLE_WALL}s (${SETTLE_CPU} CPU s); blocks: $(find "$data" -name meta.json | wc -l)"
+
+  if [[ -n $last_ts ]]; then
+    wait_quiet
+    "$TOOLS/querybench" -url "$API_URL" -end "$last_ts" -n "$QUERY_ITERATIONS" -server-pid "$SERVER_PID" \
+      >"$dir/querybench.json" 2>"$dir/querybench.log" || log "$name: querybench reported errors"
+    log "$name: queries: $(jq -c '.overall | {p50_ms, p99_ms, count}' "$dir/querybench.json" 2>/dev/null || true)"
+  fi
+
+  cpu_total=$(cpu_seconds "$SERVER_PID")
+  rss=$(vmhwm_bytes "$SERVER_PID")
+  t1=$(now)
+  stop_pid "$SERVER_PID" 120
+  stop_s=$(elapsed "$t1" "$(now)")
+  SERVER_PID=""
+  log "$name: stopped in ${stop_s}s (exit $STOP_RC)"
+
+  jq -n --arg name "$name" --arg bin "$BIN" --arg version "$VERSION" --arg data "$data" \
+    --argjson startup "$startup" --argjson scpu "$SETTLE_CPU" --argjson swall "$SETTLE_WALL" \
+    --argjson cpu "$cpu_total" --argjson rss "$rss" --argjson rssi "$rss_ingest" \
+    --argjson stop "$stop_s" --argjson rc "$STOP_RC" \
+    '{name: $name, binary: $bin, version: $version, data_dir: $data, startup_seconds: $startup,
+      settle_cpu_seconds: $scpu, settle_wall_seconds: $swall, cpu_total_seconds: $cpu,
+      peak_rss_bytes: $rss, peak_rss_ingest_bytes: $rssi, stop_seconds: $stop, exit_code: $rc}' \
+    >"$dir/server.json"
+  return "$rc"
+}
+
+main() {
+  command -v jq >/dev/null || { log "jq is required (apt-get install -y jq)"; exit 1; }
+  local started name args=() measured=() out stamp
+  started=$(now)
+  build_tools
+  for name in $SERVERS; do
+    case $name in
+    lookout)
+      if ! build_lookout; then
+        log "bin/lookout does not build; skipping Lookout: $(tail -3 "$RUN_DIR/lookout-build.log")"
+        FAILED=1
+        continue
+      fi
+      ;;
+    prometheus)
+      find_prometheus || { FAILED=1; continue; }
+      ;;
+    *)
+      log "unknown server $name"
+      exit 2
+      ;;
+    esac
+    measured+=("$name")
+  done
+
+  for name in "${measured[@]}"; do
+    if measure "$name"; then :; else
+      log "$name: measurement incomplete"
+      FAILED=1
+    fi
+    [[ -f $RUN_DIR/$name/server.json ]] && args+=(-server "$name=$RUN_DIR/$name")
+  done
+  ((${#args[@]} > 0)) || { log "nothing measured"; exit 1; }
+
+  mkdir -p "$ROOT/bench/results"
+  stamp=$(date -u +%Y-%m-%d)
+  out=$ROOT/bench/results/$stamp.json
+  [[ -e $out ]] && out=$ROOT/bench/results/$stamp-$(date -u +%H%M%S).json
+  "$TOOLS/benchreport" "${args[@]}" -out "$out" \
+    -note "series=$SERIES metrics=$METRICS rounds=$ROUNDS interval=$INTERVAL align=$ALIGN protocol=$PROTOCOL batch=$BATCH concurrency=$CONCURRENCY query_iterations=$QUERY_ITERATIONS" \
+    -note "servers ran one at a time on the same machine, each with a fresh data dir; bytes/sample in blocks comes from the blocks' meta.json after a graceful stop" \
+    | tee "${out%.json}.md"
+  log "results: $out (total $(elapsed "$started" "$(now)")s)"
+  return "$FAILED"
+}
+
+main "$@"
