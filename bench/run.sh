@@ -13,7 +13,9 @@
 #   QUERY_ITERATIONS=10           timed passes over the query set (each query instant + range)
 #   LOAD_TIMEOUT=600s             cap on each load phase
 #   SETTLE_TIMEOUT=300            seconds to wait for a server to go idle after the load
-#   QUIET_WAIT=120                seconds to wait for the machine to be idle before each phase
+#   QUIET_WAIT=30                 seconds to wait for the machine to be idle before each phase
+#   NICE=0                        run servers and tools at this nice level; on a shared machine
+#                                 NICE=-10 (as root) keeps other work from skewing the figures
 #   PROM_MODULE_VERSION=v0.313.5  Prometheus 3.13.5, built from the module proxy
 #   LOOKOUT_BENCH_CACHE=/tmp/lookout-bench-cache   where the Prometheus build is kept
 #   KEEP=1                        keep the run directory (logs, data dirs)
@@ -34,10 +36,13 @@ CONCURRENCY=${CONCURRENCY:-4}
 QUERY_ITERATIONS=${QUERY_ITERATIONS:-10}
 LOAD_TIMEOUT=${LOAD_TIMEOUT:-600s}
 SETTLE_TIMEOUT=${SETTLE_TIMEOUT:-300}
-QUIET_WAIT=${QUIET_WAIT:-120}
+QUIET_WAIT=${QUIET_WAIT:-30}
+NICE=${NICE:-0}
 KEEP=${KEEP:-0}
 
 RUN_DIR=$(mktemp -d /tmp/lookout-bench-run.XXXXXX)
+RUN=""
+[[ $NICE == 0 ]] || RUN="nice -n $NICE"
 TOOLS=$RUN_DIR/tools
 SERVER_PID=""
 FAILED=0
@@ -89,13 +94,13 @@ free_port() {
   done
 }
 
-cpu_seconds() { # utime+stime of PID in seconds (USER_HZ is 100)
+cpu_seconds() { # utime+stime of PID in seconds (USER_HZ is 100); 0 once it has exited
   local rest
-  rest=$(sed 's/^.*) //' "/proc/$1/stat")
+  rest=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
   awk '{printf "%.2f\n", ($12 + $13) / 100}' <<<"$rest"
 }
 
-vmhwm_bytes() { awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$1/status"; }
+vmhwm_bytes() { awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 now() { date +%s.%N; }
 
@@ -176,7 +181,7 @@ start_lookout() {
   # samples stamped "now" in the head, and the TSDB would then refuse the load's older samples
   # as out of bounds.
   printf 'metrics:\n  self_scrape: false\n' >"$dir/lookout.yml"
-  "$BIN" server --config "$dir/lookout.yml" --data-dir "$data" --listen "127.0.0.1:$p1" \
+  $RUN "$BIN" server --config "$dir/lookout.yml" --data-dir "$data" --listen "127.0.0.1:$p1" \
     --otlp-grpc-listen "127.0.0.1:$p2" --otlp-http-listen "127.0.0.1:$p3" >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
 }
@@ -189,7 +194,7 @@ start_prometheus() {
   API_URL=http://127.0.0.1:$p
   WRITE_URL=$API_URL/api/v1/write
   printf 'global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n' >"$dir/prometheus.yml"
-  "$BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$data" \
+  $RUN "$BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$data" \
     --web.listen-address="127.0.0.1:$p" --web.enable-remote-write-receiver >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
 }
@@ -271,7 +276,7 @@ measure() {
   wait_quiet
   log "$name: ready after ${startup}s (pid $SERVER_PID, $VERSION); sending $SERIES series x $ROUNDS rounds"
 
-  "$TOOLS/rwload" -url "$WRITE_URL" -protocol "$PROTOCOL" -series "$SERIES" -metrics "$METRICS" \
+  $RUN "$TOOLS/rwload" -url "$WRITE_URL" -protocol "$PROTOCOL" -series "$SERIES" -metrics "$METRICS" \
     -samples-per-series "$ROUNDS" -interval "$INTERVAL" -align "$ALIGN" -batch "$BATCH" \
     -concurrency "$CONCURRENCY" -duration "$LOAD_TIMEOUT" -server-pid "$SERVER_PID" \
     >"$dir/rwload.json" 2>"$dir/rwload.log" || rc=$?
@@ -279,6 +284,11 @@ measure() {
   last_ts=$(jq -r '.last_timestamp_ms // empty' "$dir/rwload.json" 2>/dev/null || true)
   log "$name: load done: $(jq -c '{samples_sent, samples_per_second, server_cpu_seconds, errors_by_status}' "$dir/rwload.json" 2>/dev/null || true)"
 
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "$name: the server exited during the load; last lines of its log:"
+    tail -20 "$dir/server.log" >&2 || true
+    rc=1
+  fi
   want_block=$(jq -r '(.last_timestamp_ms - .first_timestamp_ms) > 3 * 3600 * 1000' "$dir/rwload.json" 2>/dev/null || echo false)
   [[ $want_block == true ]] && want_block=1 || want_block=0
   settle "$data" "$want_block"
@@ -287,7 +297,7 @@ measure() {
 
   if [[ -n $last_ts ]]; then
     wait_quiet
-    "$TOOLS/querybench" -url "$API_URL" -end "$last_ts" -n "$QUERY_ITERATIONS" -server-pid "$SERVER_PID" \
+    $RUN "$TOOLS/querybench" -url "$API_URL" -end "$last_ts" -n "$QUERY_ITERATIONS" -server-pid "$SERVER_PID" \
       >"$dir/querybench.json" 2>"$dir/querybench.log" || log "$name: querybench reported errors"
     log "$name: queries: $(jq -c '.overall | {p50_ms, p99_ms, count}' "$dir/querybench.json" 2>/dev/null || true)"
   fi
@@ -351,6 +361,7 @@ main() {
   [[ -e $out ]] && out=$ROOT/bench/results/$stamp-$(date -u +%H%M%S).json
   "$TOOLS/benchreport" "${args[@]}" -out "$out" \
     -note "series=$SERIES metrics=$METRICS rounds=$ROUNDS interval=$INTERVAL align=$ALIGN protocol=$PROTOCOL batch=$BATCH concurrency=$CONCURRENCY query_iterations=$QUERY_ITERATIONS" \
+    -note "nice level of servers and tools: $NICE" \
     -note "servers ran one at a time on the same machine, each with a fresh data dir; bytes/sample in blocks comes from the blocks' meta.json after a graceful stop" \
     | tee "${out%.json}.md"
   log "results: $out (total $(elapsed "$started" "$(now)")s)"

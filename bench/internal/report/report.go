@@ -39,6 +39,8 @@ type Derived struct {
 	CPUPerMillionIngest     float64 `json:"cpu_seconds_per_million_samples"`             // during the load
 	CPUPerMillionWithSettle float64 `json:"cpu_seconds_per_million_samples_with_settle"` // plus compaction afterwards
 	PeakRSSMiB              float64 `json:"peak_rss_mib"`
+	PeakRSSIngestMiB        float64 `json:"peak_rss_ingest_mib"`     // before the queries
+	QueryCPUSeconds         float64 `json:"query_cpu_seconds"`       // server CPU over the timed query passes
 	BytesPerSampleBlocks    float64 `json:"bytes_per_sample_blocks"` // persisted blocks only
 	BytesPerSampleTSDB      float64 `json:"bytes_per_sample_tsdb"`   // whole TSDB dir after stop / samples accepted
 	QueryP50Ms              float64 `json:"query_p50_ms"`
@@ -116,6 +118,7 @@ func readJSON(path string, v any) error {
 func (s *Server) derive() {
 	d := &s.Derived
 	d.PeakRSSMiB = float64(s.Process.PeakRSSBytes) / (1 << 20)
+	d.PeakRSSIngestMiB = float64(s.Process.PeakRSSIngest) / (1 << 20)
 	if l := s.Load; l != nil && l.SamplesSent > 0 {
 		d.SamplesPerSecond = l.SamplesPerSecond
 		million := float64(l.SamplesSent) / 1e6
@@ -146,6 +149,9 @@ func (s *Server) derive() {
 	}
 	if q := s.Query; q != nil {
 		d.QueryP50Ms, d.QueryP99Ms = q.Overall.P50, q.Overall.P99
+		if q.ServerCPUSeconds != nil {
+			d.QueryCPUSeconds = *q.ServerCPUSeconds
+		}
 		if q.BackgroundCPUSeconds != nil && q.WallSeconds > 0 {
 			d.BackgroundCoresQuery = *q.BackgroundCPUSeconds / q.WallSeconds
 			if d.BackgroundCoresQuery > disturbed {
@@ -175,11 +181,13 @@ var rows = []row{
 	{"samples_per_second", "ingest samples/s", "higher", func(d *Derived) float64 { return d.SamplesPerSecond }, "%.0f"},
 	{"cpu_seconds_per_million_samples", "CPU s per 1M samples (during load)", "lower", func(d *Derived) float64 { return d.CPUPerMillionIngest }, "%.2f"},
 	{"cpu_seconds_per_million_samples_with_settle", "CPU s per 1M samples (load + compaction)", "lower", func(d *Derived) float64 { return d.CPUPerMillionWithSettle }, "%.2f"},
-	{"peak_rss_mib", "peak RSS MiB", "lower", func(d *Derived) float64 { return d.PeakRSSMiB }, "%.0f"},
+	{"peak_rss_ingest_mib", "peak RSS MiB after ingest", "lower", func(d *Derived) float64 { return d.PeakRSSIngestMiB }, "%.0f"},
+	{"peak_rss_mib", "peak RSS MiB after queries", "lower", func(d *Derived) float64 { return d.PeakRSSMiB }, "%.0f"},
 	{"bytes_per_sample_blocks", "bytes/sample in compacted blocks", "lower", func(d *Derived) float64 { return d.BytesPerSampleBlocks }, "%.3f"},
 	{"bytes_per_sample_tsdb", "bytes/sample, whole TSDB dir after stop", "lower", func(d *Derived) float64 { return d.BytesPerSampleTSDB }, "%.3f"},
 	{"query_p50_ms", "query p50 ms (all queries)", "lower", func(d *Derived) float64 { return d.QueryP50Ms }, "%.1f"},
 	{"query_p99_ms", "query p99 ms (all queries)", "lower", func(d *Derived) float64 { return d.QueryP99Ms }, "%.1f"},
+	{"query_cpu_seconds", "server CPU s over the timed query passes", "lower", func(d *Derived) float64 { return d.QueryCPUSeconds }, "%.1f"},
 }
 
 // ComputeRatios fills r.Ratios when both a "lookout" and a "prometheus" server are present.

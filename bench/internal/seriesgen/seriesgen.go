@@ -220,8 +220,7 @@ var (
 	endpoints = dim{"endpoint", []string{"/api/v1/users", "/api/v1/orders", "/api/v1/items", "/api/v1/search", "/healthz"}}
 )
 
-// builtinFamilies are ordered by importance: trimming with a small Metrics keeps the head of the
-// list, which holds what the dashboard queries of querybench read.
+// builtinFamilies returns the built-in families by name; priority gives their order.
 func builtinFamilies() map[string]*family {
 	return map[string]*family{
 		"up":                                 {name: "up", kind: Gauge, model: modelConst},
@@ -243,7 +242,8 @@ func builtinFamilies() map[string]*family {
 	}
 }
 
-// priority is the trimming order of the built-in families.
+// priority is the trimming order of the built-in families: a small Metrics keeps the head of
+// the list, which holds what the dashboard queries of querybench read.
 var priority = []string{
 	"up", "http_requests_total", "http_request_duration_seconds", "node_cpu_seconds_total",
 	"process_resident_memory_bytes", "go_goroutines", "grpc_server_handled_total", "kafka_consumergroup_lag",
