@@ -47,7 +47,7 @@ func (a *App) newPromAPI() *apiv1.API {
 	return apiv1.NewAPI(
 		a.engine,
 		a.store,
-		a.store, a.store, // v1 appender for remote write 1.0, v2 for the rest
+		a.store, otlpAppendable{a.store}, // v1 appender for remote write, v2 for OTLP
 		a.store,
 		func(context.Context) apiv1.ScrapePoolsRetriever { return a.scrape },
 		func(context.Context) apiv1.TargetRetriever { return a.scrape },
@@ -136,8 +136,8 @@ func (a *App) mainHandler(router http.Handler) http.Handler {
 	mux.HandleFunc("PUT /-/reload", a.handleReload)
 	mux.Handle("GET /health", health.Handler(buildinfo.Version, a.healthChecks()))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: a.reg}))
-	mux.Handle("POST /api/v1/write", a.guard(router, "remote_write", http.StatusServiceUnavailable))
-	mux.Handle("POST /api/v1/otlp/v1/metrics", a.guard(router, "otlp_http", http.StatusTooManyRequests))
+	mux.Handle("POST /api/v1/write", a.guard(rwContentType(router), "remote_write", http.StatusServiceUnavailable))
+	mux.Handle("POST /api/v1/otlp/v1/metrics", a.guard(otlpStatus(router), "otlp_http", http.StatusTooManyRequests))
 	mux.Handle("/api/v1/", router)
 	mux.Handle("/", ui.Handler())
 
@@ -184,7 +184,23 @@ func (a *App) otlpIngest(router http.Handler, protocol string) http.Handler {
 		r2.Method = http.MethodPost
 		router.ServeHTTP(w, r2)
 	})
-	return a.guard(inner, protocol, http.StatusTooManyRequests)
+	return a.guard(otlpStatus(inner), protocol, http.StatusTooManyRequests)
+}
+
+// rwContentType answers 415 to a remote-write request whose Content-Type
+// is not a protobuf message this server accepts. Prometheus' handler
+// decompresses the body first, so a corrupt body with the wrong content
+// type got 400; the spec and the compliance suite want 415.
+func rwContentType(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			if _, err := remoteapi.ParseProtoMsg(ct); err != nil {
+				http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (a *App) guard(next http.Handler, protocol string, overload int) http.Handler {

@@ -147,7 +147,7 @@ func Reason(status int, text string) string {
 		return "too_old"
 	case strings.Contains(t, "duplicate sample"):
 		return "duplicate"
-	case strings.Contains(t, "snappy") || strings.Contains(t, "gzip") || strings.Contains(t, "decompress"):
+	case strings.Contains(t, "snappy") || strings.Contains(t, "s2:") || strings.Contains(t, "gzip") || strings.Contains(t, "decompress"):
 		return "bad_compression"
 	case strings.Contains(t, "label"):
 		return "invalid_labels"
