@@ -41,8 +41,8 @@ test-browser:
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:
 	@for t in $$($(GO) test -list '^Fuzz' ./internal/app | grep ^Fuzz); do \
-		echo "fuzz $$t"; $(GO) test ./internal/app -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
-	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+		echo "fuzz $$t"; $(GO) test ./internal/app -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s || exit 1; done
+	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 ## bench: Go micro-benchmarks
 bench:
