@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery"
-	"github.com/prometheus/prometheus/discovery/targetgroup"
 
 	"github.com/lookout-dev/lookout/internal/config"
 	"github.com/lookout-dev/lookout/internal/health"
@@ -173,8 +172,6 @@ func StaticScrapeConfig(job, addr string, interval time.Duration, bearer string)
 	}}}
 	return &s
 }
-
-var _ = targetgroup.Group{}
 
 // healthChecks are the components /health reports on.
 func (a *App) healthChecks() []health.Named {

@@ -97,7 +97,7 @@ func newServerCmd(io IO) *cobra.Command {
 	return cmd
 }
 
-// loadServerConfig reads the config file, if any, and applies the flags.
+// load reads the config file, if any, and applies the flags.
 func (f *serverFlags) load() (*config.Config, error) {
 	cfg := config.Default()
 	if f.configFile != "" {

@@ -264,9 +264,6 @@ func (s *Store) WALReplayStatus() (tsdb.WALReplayStatus, error) {
 	return s.stats.Head.WALReplayStatus.GetWALReplayStatus(), nil
 }
 
-// ErrNotReady is returned by the appenders of a store that is not open.
-var ErrNotReady = tsdb.ErrNotReady
-
 // EngineOptions configures the PromQL engine.
 type EngineOptions struct {
 	Logger         *slog.Logger

@@ -37,16 +37,6 @@ func Logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 	return fallback
 }
 
-// RequestID returns the request's ID, or "" outside a request.
-func RequestID(ctx context.Context) string {
-	if id, ok := ctx.Value(idKey{}).(string); ok {
-		return id
-	}
-	return ""
-}
-
-type idKey struct{}
-
 // HTTPMetrics counts requests by handler, method and code.
 type HTTPMetrics struct {
 	duration *prometheus.HistogramVec
@@ -97,7 +87,7 @@ func Middleware(next http.Handler, logger *slog.Logger, m *HTTPMetrics, handler 
 		}
 		w.Header().Set(RequestIDHeader, id)
 		l := logger.With("request_id", id)
-		ctx := context.WithValue(context.WithValue(r.Context(), ctxKey{}, l), idKey{}, id)
+		ctx := context.WithValue(r.Context(), ctxKey{}, l)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
 		next.ServeHTTP(sw, r.WithContext(ctx))
