@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -49,7 +50,8 @@ type Authenticator struct {
 
 	// verified caches successful bcrypt checks: bcrypt is deliberately slow
 	// and ingest agents send the same basic-auth header with every request.
-	verified sync.Map // user+"\x00"+password -> struct{}
+	// Keys are SHA-256 digests, so no password is held in clear.
+	verified sync.Map // sha256(user+"\x00"+password) -> struct{}
 }
 
 // New returns an Authenticator for cfg. internalToken, if not empty, is an
@@ -124,7 +126,7 @@ func (a *Authenticator) Check(authorization string) (Principal, error) {
 		if !ok || !known {
 			break
 		}
-		key := user + "\x00" + pass
+		key := sha256.Sum256([]byte(user + "\x00" + pass))
 		if _, hit := a.verified.Load(key); hit {
 			return Principal{Name: user, Kind: "user"}, nil
 		}
