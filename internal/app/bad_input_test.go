@@ -14,7 +14,6 @@ import (
 
 	"github.com/alecthomas/units"
 	"github.com/golang/snappy"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/prometheus/prompb"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/stretchr/testify/require"
@@ -100,44 +99,14 @@ func (h biHiddenLength) Read(p []byte) (int, error) { return h.r.Read(p) }
 // biPost sends a POST to url and returns status, headers and body.
 func biPost(t testing.TB, client *http.Client, url string, body io.Reader, hdr map[string]string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, body)
-	require.NoError(t, err)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, resp.Header, string(b)
+	code, h, b := send(t, client, http.MethodPost, url, body, hdr)
+	return code, h, string(b)
 }
 
 // biRejected reads lookout_ingest_rejected_total{protocol,reason}.
 func biRejected(t testing.TB, a *App, protocol, reason string) float64 {
 	t.Helper()
-	mfs, err := a.Registry().Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() != "lookout_ingest_rejected_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if biLabel(m, "protocol") == protocol && biLabel(m, "reason") == reason {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
-}
-
-func biLabel(m *dto.Metric, name string) string {
-	for _, lp := range m.GetLabel() {
-		if lp.GetName() == name {
-			return lp.GetValue()
-		}
-	}
-	return ""
+	return counterValue(t, a, "lookout_ingest_rejected_total", map[string]string{"protocol": protocol, "reason": reason})
 }
 
 // biValue queries q at now and returns the value of its only sample.
@@ -330,8 +299,13 @@ func TestIngestBadInputTooOldSamples(t *testing.T) {
 	}))
 	require.Equal(t, http.StatusNoContent, code, body)
 
+	items := func() float64 {
+		return counterValue(t, ta.App, "lookout_ingest_rejected_items_total",
+			map[string]string{"protocol": "remote_write", "reason": "out_of_order_or_too_old"})
+	}
+
 	t.Run("v1", func(t *testing.T) {
-		rejected := biRejected(t, ta.App, "remote_write", "too_old")
+		rejected, refusedItems := biRejected(t, ta.App, "remote_write", "too_old"), items()
 		code, _, body := write(biRW1Type, biRW1(t,
 			biSeries{labels: map[string]string{"__name__": "bi_v1_good"}, samples: []prompb.Sample{{Value: 3, Timestamp: now}}},
 			biSeries{labels: map[string]string{"__name__": "bi_v1_old"}, samples: []prompb.Sample{{Value: 4, Timestamp: old}}},
@@ -339,6 +313,7 @@ func TestIngestBadInputTooOldSamples(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, code, body)
 		require.Contains(t, body, "out of bounds")
 		require.Equal(t, rejected+1, biRejected(t, ta.App, "remote_write", "too_old"))
+		require.Equal(t, refusedItems+1, items(), "the refused sample is counted, not logged")
 		require.Empty(t, ta.query(t, "bi_v1_good", time.Time{}), "the request was committed in part")
 
 		// The sender drops the request (400 is not retried) and goes on.
@@ -350,7 +325,7 @@ func TestIngestBadInputTooOldSamples(t *testing.T) {
 	})
 
 	t.Run("v2", func(t *testing.T) {
-		rejected := biRejected(t, ta.App, "remote_write", "too_old")
+		rejected, refusedItems := biRejected(t, ta.App, "remote_write", "too_old"), items()
 		code, hdr, body := write(biRW2Type, biRW2(t,
 			biSeries{labels: map[string]string{"__name__": "bi_v2_good"}, samples: []prompb.Sample{{Value: 1, Timestamp: now - 1000}, {Value: 2, Timestamp: now}}},
 			biSeries{labels: map[string]string{"__name__": "bi_v2_old"}, samples: []prompb.Sample{{Value: 4, Timestamp: old}}},
@@ -360,6 +335,7 @@ func TestIngestBadInputTooOldSamples(t *testing.T) {
 		require.Contains(t, body, "bi_v2_old")
 		require.Equal(t, "2", hdr.Get("X-Prometheus-Remote-Write-Samples-Written"))
 		require.Equal(t, rejected+1, biRejected(t, ta.App, "remote_write", "too_old"))
+		require.Equal(t, refusedItems+1, items(), "the refused sample is counted, not logged")
 		require.Equal(t, 2.0, biValue(t, ta, "bi_v2_good"))
 		require.Equal(t, 2.0, biValue(t, ta, "count_over_time(bi_v2_good[1h])"))
 		require.Empty(t, ta.query(t, "bi_v2_old", time.Unix(0, old*int64(time.Millisecond))))

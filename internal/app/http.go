@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -60,7 +61,7 @@ func (a *App) newPromAPI() *apiv1.API {
 		a.store.Dir(),
 		false, // admin API: off until the auth model has roles
 		true, 10000,
-		a.logger.With("component", "api"),
+		a.apiLogger(),
 		func(context.Context) apiv1.RulesRetriever { return a.rules },
 		5e7, 10, 1<<20, // remote read: sample limit, concurrency, bytes per frame (Prometheus' defaults)
 		false,
@@ -81,6 +82,25 @@ func (a *App) newPromAPI() *apiv1.API {
 		apiv1.OpenAPIOptions{Version: bi.Version},
 		nil,
 	)
+}
+
+// remoteWritePerItem are the messages Prometheus' write handlers log once
+// per refused sample, histogram or exemplar, with the reason each counts as.
+// The handler uses its "out of order" message for out-of-bounds, too-old and
+// duplicate samples as well, hence the broad reason.
+var remoteWritePerItem = map[string]string{
+	"Out of order sample from remote write":    "out_of_order_or_too_old",
+	"Out of order histogram from remote write": "out_of_order_or_too_old",
+	"Invalid histogram received":               "invalid_histogram",
+	"Out of order exemplar":                    "out_of_order_exemplar",
+}
+
+// apiLogger is the API's logger with per-item rejection lines turned into
+// counts: one bad sender must not be able to flood the log.
+func (a *App) apiLogger() *slog.Logger {
+	items := selfobs.NewRejectedItems(a.reg)
+	h := selfobs.NewItemFilter(a.logger.Handler(), items, "remote_write", remoteWritePerItem)
+	return slog.New(h).With("component", "api")
 }
 
 type noAlertmanagers struct{}
