@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,39 +38,11 @@ func crashBinary(t *testing.T) string {
 	return bin
 }
 
-// crashFreeAddr returns a loopback address that was free a moment ago.
-func crashFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
-// crashLog is a stderr sink that tests may read while the process runs.
-type crashLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *crashLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *crashLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // crashServer is a `lookout server` subprocess.
 type crashServer struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *crashLog
+	stderr *syncBuffer
 	exited chan struct{}
 	err    error // valid after exited is closed
 }
@@ -81,10 +51,10 @@ type crashServer struct {
 // /-/ready. The process is killed at cleanup if still running.
 func crashStart(t *testing.T, bin, dataDir string) *crashServer {
 	t.Helper()
-	listen := crashFreeAddr(t)
-	s := &crashServer{base: "http://" + listen, stderr: &crashLog{}, exited: make(chan struct{})}
+	listen := freePort(t)
+	s := &crashServer{base: "http://" + listen, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "server", "--data-dir", dataDir, "--listen", listen,
-		"--otlp-grpc-listen", crashFreeAddr(t), "--otlp-http-listen", crashFreeAddr(t))
+		"--otlp-grpc-listen", freePort(t), "--otlp-http-listen", freePort(t))
 	s.cmd.Stdout = s.stderr
 	s.cmd.Stderr = s.stderr
 	require.NoError(t, s.cmd.Start())

@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"compress/gzip"
-	"io"
 	"math"
 	"net/http"
 	"testing"
@@ -38,17 +37,7 @@ var fzClient = &http.Client{Timeout: 15 * time.Second}
 // connection) fails the input.
 func fzPost(t testing.TB, url string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	require.NoError(t, err)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := fzClient.Do(req)
-	require.NoError(t, err, "server dropped the request")
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, resp.Header, b
+	return send(t, fzClient, http.MethodPost, url, bytes.NewReader(body), hdr)
 }
 
 // fzCheck asserts that the server judged the input as a client error or

@@ -56,16 +56,22 @@ func startWith(t testing.TB, opts Options) *testApp {
 	return &testApp{App: a, base: "http://" + a.Addr()}
 }
 
-// do sends a request and returns status, headers and body.
+// do sends a request to the main listener and returns status, headers and body.
 func (ta *testApp) do(t testing.TB, method, path string, body io.Reader, hdr map[string]string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, ta.base+path, body)
+	return send(t, http.DefaultClient, method, ta.base+path, body, hdr)
+}
+
+// send makes one request with client; a transport error fails the test.
+func send(t testing.TB, client *http.Client, method, url string, body io.Reader, hdr map[string]string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	require.NoError(t, err)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
+	resp, err := client.Do(req)
+	require.NoError(t, err, "%s %s", method, url)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
