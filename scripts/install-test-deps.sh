@@ -9,6 +9,7 @@ need=()
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
 command -v node >/dev/null || need+=(nodejs npm)
 command -v curl >/dev/null || need+=(curl)
+command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-deps: please install: ${need[*]} (apt-get install -y --no-install-recommends ${need[*]})" >&2

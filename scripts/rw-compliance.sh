@@ -46,56 +46,11 @@ if [[ ! -x "${suite_bin}" ]]; then
 fi
 
 # 2. Lookout, on free loopback ports with a temporary data directory.
-say "building bin/lookout"
-(cd "${repo}" && go build -o bin/lookout ./cmd/lookout)
-
-workdir="$(mktemp -d "${TMPDIR:-/tmp}/lookout-rw-compliance.XXXXXX")"
-server_pid=""
-cleanup() {
-	if [[ -n "${server_pid}" ]] && kill -0 "${server_pid}" 2>/dev/null; then
-		kill "${server_pid}" 2>/dev/null || true
-		for _ in $(seq 1 50); do
-			kill -0 "${server_pid}" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "${server_pid}" 2>/dev/null || true
-		wait "${server_pid}" 2>/dev/null || true
-	fi
-	rm -rf "${workdir}"
-}
-trap cleanup EXIT
-
-read -r port grpc_port http_port < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-for s in socks:
-    s.close()
-')
-
-"${repo}/bin/lookout" server --data-dir "${workdir}/data" \
-	--listen "127.0.0.1:${port}" \
-	--otlp-grpc-listen "127.0.0.1:${grpc_port}" \
-	--otlp-http-listen "127.0.0.1:${http_port}" \
-	>"${workdir}/lookout.log" 2>&1 &
-server_pid=$!
-
-ready=""
-for _ in $(seq 1 300); do
-	if curl -sf "http://127.0.0.1:${port}/-/ready" >/dev/null; then
-		ready=1
-		break
-	fi
-	kill -0 "${server_pid}" 2>/dev/null || break
-	sleep 0.2
-done
-if [[ -z "${ready}" ]]; then
-	say "lookout did not become ready; its log:"
-	cat "${workdir}/lookout.log" >&2
-	exit 1
-fi
+# shellcheck source=lib/lookout-server.sh
+source "${repo}/scripts/lib/lookout-server.sh"
+lookout_start rw-compliance
+workdir="${LOOKOUT_WORKDIR}"
+port="${LOOKOUT_URL##*:}"
 
 # 3. The suite, pointed at Lookout's remote-write endpoint.
 cat >"${workdir}/compliance.yml" <<EOF
