@@ -199,10 +199,13 @@ func (a *App) build() error {
 		return fmt.Errorf("create scrape manager: %w", err)
 	}
 	a.rules = rules.NewManager(&rules.ManagerOptions{
-		Appendable:      a.store,
-		Queryable:       a.store,
-		QueryFunc:       rules.EngineQueryFunc(a.engine, a.store),
-		NotifyFunc:      func(context.Context, string, ...*rules.Alert) {}, // Alert delivery is not wired yet.
+		Appendable: a.store,
+		Queryable:  a.store,
+		QueryFunc:  rules.EngineQueryFunc(a.engine, a.store),
+		// Alerting rules are evaluated and their state is served by the API,
+		// but nothing delivers notifications yet: that is the alerting issue's
+		// embedded Alertmanager. docs/metrics.md says so.
+		NotifyFunc:      func(context.Context, string, ...*rules.Alert) {},
 		Context:         a.ctx,
 		Logger:          a.logger.With("component", "rules"),
 		Registerer:      a.reg,
