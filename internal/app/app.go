@@ -61,7 +61,10 @@ type App struct {
 	reg    *prometheus.Registry
 
 	mu  sync.RWMutex
-	cfg *config.Config // effective config; guarded by mu
+	cfg *config.Config // effective config, never mutated once stored; guarded by mu
+	// applyMu serialises applying a config and storing it, between the
+	// startup path and Reload.
+	applyMu sync.Mutex
 
 	store     *metricstore.Store
 	engine    *promql.Engine
@@ -228,7 +231,13 @@ func (a *App) openStoreAndRun() {
 		return
 	}
 	a.logger.Info("metrics store ready")
-	if err := a.applyPrometheus(cfg); err != nil {
+	a.applyMu.Lock()
+	eff, err := a.applyPrometheus(a.config()) // Reload may have replaced cfg during replay.
+	if err == nil {
+		a.setConfig(eff)
+	}
+	a.applyMu.Unlock()
+	if err != nil {
 		a.logger.Error("apply config", "err", err)
 		a.fail(err)
 		return
@@ -289,10 +298,17 @@ func lnAddr(l net.Listener) string {
 	return l.Addr().String()
 }
 
+// config returns the effective config; callers must not modify it.
 func (a *App) config() *config.Config {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.cfg
+}
+
+func (a *App) setConfig(c *config.Config) {
+	a.mu.Lock()
+	a.cfg = c
+	a.mu.Unlock()
 }
 
 // Shutdown stops accepting requests, drains in-flight ones, stops the

@@ -62,6 +62,8 @@ func (a *App) Reload() error {
 		}
 		next = c
 	}
+	a.applyMu.Lock()
+	defer a.applyMu.Unlock()
 	prev := a.config()
 	if !reflect.DeepEqual(prev.Server, next.Server) || !reflect.DeepEqual(prev.Ingest, next.Ingest) || !reflect.DeepEqual(prev.Metrics, next.Metrics) {
 		a.logger.Warn("changes to the server, ingest and metrics sections take effect after a restart")
@@ -71,15 +73,15 @@ func (a *App) Reload() error {
 		return err
 	}
 	if a.Ready() {
-		if err := a.applyPrometheus(next); err != nil {
+		eff, err := a.applyPrometheus(next)
+		if err != nil {
 			_ = a.auth.Update(prev.Auth) // The old credentials were valid a moment ago.
 			a.reloadFailed()
 			return err
 		}
+		next = eff
 	}
-	a.mu.Lock()
-	a.cfg = next
-	a.mu.Unlock()
+	a.setConfig(next)
 	a.reloadOK.Store(true)
 	a.lastReload.Store(time.Now().Unix())
 	a.reloadMetrics.record(true)
@@ -93,34 +95,37 @@ func (a *App) reloadFailed() {
 }
 
 // applyPrometheus hands the Prometheus sections to the store, discovery,
-// scrape and rule managers. Rule files are checked before anything changes.
-func (a *App) applyPrometheus(cfg *config.Config) error {
+// scrape and rule managers, and returns a copy of cfg holding the effective
+// Prometheus config (with the self-scrape and extra jobs). cfg itself is
+// not modified: it may be the config that requests are reading.
+func (a *App) applyPrometheus(cfg *config.Config) (*config.Config, error) {
 	pc, err := a.effectivePrometheus(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.store.ApplyConfig(pc); err != nil {
-		return fmt.Errorf("apply storage config: %w", err)
+		return nil, fmt.Errorf("apply storage config: %w", err)
 	}
 	scfgs, err := pc.GetScrapeConfigs()
 	if err != nil {
-		return fmt.Errorf("load scrape configs: %w", err)
+		return nil, fmt.Errorf("load scrape configs: %w", err)
 	}
 	sd := make(map[string]discovery.Configs, len(scfgs))
 	for _, s := range scfgs {
 		sd[s.JobName] = s.ServiceDiscoveryConfigs
 	}
 	if err := a.rules.Update(time.Duration(pc.GlobalConfig.EvaluationInterval), pc.RuleFiles, pc.GlobalConfig.ExternalLabels, "", nil); err != nil {
-		return fmt.Errorf("load rule files: %w", err)
+		return nil, fmt.Errorf("load rule files: %w", err)
 	}
 	if err := a.scrape.ApplyConfig(pc); err != nil {
-		return fmt.Errorf("apply scrape config: %w", err)
+		return nil, fmt.Errorf("apply scrape config: %w", err)
 	}
 	if err := a.discovery.ApplyConfig(sd); err != nil {
-		return fmt.Errorf("apply discovery config: %w", err)
+		return nil, fmt.Errorf("apply discovery config: %w", err)
 	}
-	cfg.Prometheus = pc
-	return nil
+	eff := *cfg
+	eff.Prometheus = pc
+	return &eff, nil
 }
 
 // effectivePrometheus returns a copy of the Prometheus config with the
@@ -140,10 +145,13 @@ func (a *App) effectivePrometheus(cfg *config.Config) (*promconfig.Config, error
 		if have[s.JobName] {
 			continue
 		}
-		if err := s.Validate(pc.GlobalConfig); err != nil {
-			return nil, fmt.Errorf("scrape job %q: %w", s.JobName, err)
+		// Validate fills in defaults in place; work on a copy so that the
+		// caller's configs, which a running scrape manager may hold, stay put.
+		c := *s
+		if err := c.Validate(pc.GlobalConfig); err != nil {
+			return nil, fmt.Errorf("scrape job %q: %w", c.JobName, err)
 		}
-		pc.ScrapeConfigs = append(pc.ScrapeConfigs, s)
+		pc.ScrapeConfigs = append(pc.ScrapeConfigs, &c)
 	}
 	return &pc, nil
 }
