@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/lookout-dev/lookout/internal/buildinfo.Version=$(VERSION)
 
-.PHONY: all build demo test test-go test-race test-short test-browser deps fuzz bench bench-compare ui fmt lint check-generated compare-prometheus
+.PHONY: all build demo test test-go test-short test-browser deps fuzz bench bench-compare ui fmt lint check-generated compare-prometheus
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 demo:
 	$(GO) run ./cmd/lookout demo
 
-## test: everything CI runs: dependencies, Go tests, browser tests
+## test: everything CI runs: dependencies, Go tests with the race detector, browser tests
 test: deps test-go test-browser
 
 deps:
@@ -25,10 +25,6 @@ deps:
 
 test-go:
 	$(GO) vet $(PKGS)
-	$(GO) test -timeout 30m $(PKGS)
-
-## test-race: the Go tests under the race detector (slow: every dependency is rebuilt instrumented)
-test-race:
 	$(GO) test -race -timeout 60m $(PKGS)
 
 ## test-short: quick Go tests without the race detector or the crash test
