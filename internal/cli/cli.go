@@ -62,7 +62,8 @@ func newRoot(io IO) *cobra.Command {
 		},
 	}
 	sf.register(root)
-	root.AddCommand(newServerCmd(io), newDemoCmd(io), newCheckCmd(io), newQueryCmd(io), newVersionCmd(io))
+	root.AddCommand(newServerCmd(io), newDemoCmd(io), newCheckCmd(io), newTestCmd(io), newAlertmanagerCmd(io),
+		newQueryCmd(io), newVersionCmd(io))
 	return root
 }
 
@@ -207,5 +208,6 @@ func newCheckCmd(io IO) *cobra.Command {
 			return nil
 		},
 	})
+	check.AddCommand(newCheckRulesCmd(io), newCheckAlertmanagerCmd(io))
 	return check
 }
