@@ -22,11 +22,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery"
+	"github.com/prometheus/prometheus/notifier"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/scrape"
 	"google.golang.org/grpc"
 
+	"github.com/lookout-dev/lookout/internal/alerting"
 	"github.com/lookout-dev/lookout/internal/auth"
 	"github.com/lookout-dev/lookout/internal/config"
 	"github.com/lookout-dev/lookout/internal/ingest/admission"
@@ -71,6 +73,9 @@ type App struct {
 	discovery *discovery.Manager
 	scrape    *scrape.Manager
 	rules     *rules.Manager
+	alerting  *alerting.Manager
+	notifier  *notifier.Manager
+	notifySD  *discovery.Manager
 	auth      *auth.Authenticator
 	admission *admission.Metrics
 	limiter   *admission.Limiter
@@ -201,14 +206,14 @@ func (a *App) build() error {
 	if err != nil {
 		return fmt.Errorf("create scrape manager: %w", err)
 	}
+	if err := a.buildAlerting(cfg, sdMetrics); err != nil {
+		return err
+	}
 	a.rules = rules.NewManager(&rules.ManagerOptions{
-		Appendable: a.store,
-		Queryable:  a.store,
-		QueryFunc:  rules.EngineQueryFunc(a.engine, a.store),
-		// Alerting rules are evaluated and their state is served by the API,
-		// but nothing delivers notifications yet: that is the alerting issue's
-		// embedded Alertmanager. docs/metrics.md says so.
-		NotifyFunc:      func(context.Context, string, ...*rules.Alert) {},
+		Appendable:      a.store,
+		Queryable:       a.store,
+		QueryFunc:       rules.EngineQueryFunc(a.engine, a.store),
+		NotifyFunc:      a.sendAlerts,
 		Context:         a.ctx,
 		Logger:          a.logger.With("component", "rules"),
 		Registerer:      a.reg,
@@ -245,6 +250,8 @@ func (a *App) openStoreAndRun() {
 	a.goLoop("discovery", func() error { return a.discovery.Run() })
 	a.goLoop("scrape", func() error { return a.scrape.Run(a.discovery.SyncCh()) })
 	a.goLoop("rules", func() error { a.rules.Run(); return nil })
+	a.goLoop("discovery-notify", func() error { return a.notifySD.Run() })
+	a.goLoop("notifier", func() error { a.notifier.Run(a.notifySD.SyncCh()); return nil })
 }
 
 func (a *App) goLoop(name string, f func() error) {
@@ -342,6 +349,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 		}
 		if a.rules != nil {
 			a.rules.Stop()
+		}
+		if a.notifier != nil {
+			a.notifier.Stop()
+		}
+		if a.alerting != nil {
+			a.alerting.Stop()
 		}
 		a.cancel()
 		a.wg.Wait()

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/util/notifications"
 	apiv1 "github.com/prometheus/prometheus/web/api/v1"
 
+	"github.com/lookout-dev/lookout/internal/alerting"
 	"github.com/lookout-dev/lookout/internal/buildinfo"
 	"github.com/lookout-dev/lookout/internal/health"
 	"github.com/lookout-dev/lookout/internal/ingest/admission"
@@ -52,7 +52,7 @@ func (a *App) newPromAPI() *apiv1.API {
 		a.store,
 		func(context.Context) apiv1.ScrapePoolsRetriever { return a.scrape },
 		func(context.Context) apiv1.TargetRetriever { return a.scrape },
-		func(context.Context) apiv1.AlertmanagerRetriever { return noAlertmanagers{} },
+		func(context.Context) apiv1.AlertmanagerRetriever { return alertmanagerRetriever{a} },
 		func() promconfig.Config { return *a.config().Prometheus },
 		a.opts.Flags,
 		apiv1.GlobalURLOptions{ListenAddress: cfg.Server.Listen, Host: a.Addr(), Scheme: "http"},
@@ -102,11 +102,6 @@ func (a *App) apiLogger() *slog.Logger {
 	h := selfobs.NewItemFilter(a.logger.Handler(), items, "remote_write", remoteWritePerItem)
 	return slog.New(h).With("component", "api")
 }
-
-type noAlertmanagers struct{}
-
-func (noAlertmanagers) Alertmanagers() []*url.URL        { return nil }
-func (noAlertmanagers) DroppedAlertmanagers() []*url.URL { return nil }
 
 // readyFunc answers 503 until the metrics store is open, like Prometheus.
 func (a *App) readyFunc(f http.HandlerFunc) http.HandlerFunc {
@@ -158,7 +153,13 @@ func (a *App) mainHandler(router http.Handler) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: a.reg}))
 	mux.Handle("POST /api/v1/write", a.guard(rwContentType(router), "remote_write", http.StatusServiceUnavailable))
 	mux.Handle("POST /api/v1/otlp/v1/metrics", a.guard(otlpStatus(router), "otlp_http", http.StatusTooManyRequests))
+	mux.HandleFunc("GET /api/v1/notifications", a.handleNotifications)
 	mux.Handle("/api/v1/", router)
+	// Alertmanager's API v2, under its documented prefix and at the root, so
+	// that amtool and Prometheus' alerting config work with or without a path prefix.
+	am := a.alerting.Handler()
+	mux.Handle(alerting.Prefix+"/api/", am)
+	mux.Handle("/api/v2/", rootAMAPI(am))
 	mux.Handle("/", ui.Handler())
 
 	public := map[string]bool{"/-/healthy": true, "/-/ready": true, "/health": true}
@@ -257,7 +258,10 @@ func routeLabel(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(p, "/api/v1/label/"):
 		return "/api/v1/label/:name/values"
+	case strings.HasPrefix(p, "/api/v2/silence/"), strings.HasPrefix(p, "/alertmanager/api/v2/silence/"):
+		return "/api/v2/silence/:id"
 	case strings.HasPrefix(p, "/api/v1/"), strings.HasPrefix(p, "/-/"), strings.HasPrefix(p, "/v1/"),
+		strings.HasPrefix(p, "/api/v2/"), strings.HasPrefix(p, "/alertmanager/api/v2/"),
 		p == "/metrics", p == "/health":
 		if len(p) > 64 {
 			return "other"
@@ -275,4 +279,14 @@ func (a *App) handleReload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "config reloaded\n")
+}
+
+// rootAMAPI serves /api/v2/... as /alertmanager/api/v2/....
+func rootAMAPI(am http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = alerting.Prefix + r.URL.Path
+		r2.URL.RawPath = ""
+		am.ServeHTTP(w, r2)
+	})
 }

@@ -72,10 +72,17 @@ func (a *App) Reload() error {
 		a.reloadFailed()
 		return err
 	}
+	if err := a.applyAlertmanager(next); err != nil {
+		_ = a.auth.Update(prev.Auth) // The old credentials were valid a moment ago.
+		a.reloadFailed()
+		return err
+	}
 	if a.Ready() {
 		eff, err := a.applyPrometheus(next)
 		if err != nil {
-			_ = a.auth.Update(prev.Auth) // The old credentials were valid a moment ago.
+			// The old settings were valid a moment ago.
+			_ = a.auth.Update(prev.Auth)
+			_ = a.applyAlertmanager(prev)
 			a.reloadFailed()
 			return err
 		}
@@ -116,6 +123,9 @@ func (a *App) applyPrometheus(cfg *config.Config) (*config.Config, error) {
 	}
 	if err := a.rules.Update(time.Duration(pc.GlobalConfig.EvaluationInterval), pc.RuleFiles, pc.GlobalConfig.ExternalLabels, "", nil); err != nil {
 		return nil, fmt.Errorf("load rule files: %w", err)
+	}
+	if err := a.applyAlerting(pc); err != nil {
+		return nil, err
 	}
 	if err := a.scrape.ApplyConfig(pc); err != nil {
 		return nil, fmt.Errorf("apply scrape config: %w", err)

@@ -40,6 +40,8 @@ type Config struct {
 	Auth    Auth    `yaml:"auth,omitempty"`
 	Metrics Metrics `yaml:"metrics,omitempty"`
 	Ingest  Ingest  `yaml:"ingest,omitempty"`
+	// Alertmanager configures where alerts from rules are routed.
+	Alertmanager Alertmanager `yaml:"alertmanager,omitempty"`
 
 	// Source is the file the config was loaded from, empty for the built-in default.
 	Source string `yaml:"-"`
@@ -53,7 +55,7 @@ var prometheusKeys = map[string]bool{
 }
 
 // lookoutKeys are the top-level keys owned by this package.
-var lookoutKeys = map[string]bool{"server": true, "auth": true, "metrics": true, "ingest": true}
+var lookoutKeys = map[string]bool{"server": true, "auth": true, "metrics": true, "ingest": true, "alertmanager": true}
 
 // Server configures the listeners.
 type Server struct {
@@ -284,7 +286,7 @@ func LoadFile(filename string, logger *slog.Logger) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	c, err := Load(content, logger)
+	c, err := load(content, filepath.Dir(filename), logger)
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", filename, err)
 	}
@@ -298,8 +300,13 @@ func LoadFile(filename string, logger *slog.Logger) (*Config, error) {
 	return c, nil
 }
 
-// Load parses a lookout.yml held in memory.
+// Load parses a lookout.yml held in memory; relative paths in it are
+// relative to the working directory.
 func Load(content []byte, logger *slog.Logger) (*Config, error) {
+	return load(content, ".", logger)
+}
+
+func load(content []byte, dir string, logger *slog.Logger) (*Config, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -324,12 +331,16 @@ func Load(content []byte, logger *slog.Logger) (*Config, error) {
 		return nil, err
 	}
 	c := &Config{
-		Prometheus: pc,
-		Server:     DefaultServer,
-		Metrics:    DefaultMetrics,
-		Ingest:     DefaultIngest,
+		Prometheus:   pc,
+		Server:       DefaultServer,
+		Metrics:      DefaultMetrics,
+		Ingest:       DefaultIngest,
+		Alertmanager: DefaultAlertmanager,
 	}
 	if err := yamlv2.UnmarshalStrict(blankLines(content, promRanges), c); err != nil {
+		return nil, err
+	}
+	if err := c.Alertmanager.resolve(dir); err != nil {
 		return nil, err
 	}
 	return c, nil
