@@ -54,7 +54,8 @@ type Options struct {
 	Dir        string
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
-	// ExternalURL is the base of links in notifications (Lookout's UI).
+	// ExternalURL is the base of links in notifications (Lookout's UI);
+	// SetExternalURL changes it for the next ApplyConfig.
 	ExternalURL *url.URL
 	// Retention is how long notification log entries and expired silences are kept.
 	Retention time.Duration
@@ -88,6 +89,7 @@ type Manager struct {
 	startTime   time.Time
 
 	mu         sync.RWMutex // guards the fields below
+	extURL     *url.URL
 	conf       *amconfig.Config
 	dispatcher *dispatch.Dispatcher
 	inhibitor  *inhibit.Inhibitor
@@ -142,6 +144,7 @@ func New(opts Options) (*Manager, error) {
 		metrics:     newNotifyMetrics(reg),
 		startTime:   time.Now(),
 		recorder:    eventrecorder.NopRecorder(),
+		extURL:      opts.ExternalURL,
 	}
 	ff := featurecontrol.NoopFlags{}
 
@@ -307,8 +310,25 @@ func (m *Manager) templates(globs []string) (*template.Template, error) {
 			return nil, fmt.Errorf("load templates %s: %w", g, err)
 		}
 	}
-	t.ExternalURL = m.opts.ExternalURL
+	m.mu.RLock()
+	t.ExternalURL = m.extURL
+	m.mu.RUnlock()
 	return t, nil
+}
+
+// SetExternalURL sets the base of links in notifications; it takes effect
+// with the next ApplyConfig.
+func (m *Manager) SetExternalURL(u *url.URL) {
+	m.mu.Lock()
+	m.extURL = u
+	m.mu.Unlock()
+}
+
+// ExternalURL is the base of links in notifications.
+func (m *Manager) ExternalURL() *url.URL {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.extURL
 }
 
 func (m *Manager) currentDispatcher() *dispatch.Dispatcher {

@@ -27,23 +27,15 @@ import (
 // buildAlerting creates the embedded Alertmanager and the notifier that
 // forwards to external Alertmanagers listed under alerting.alertmanagers.
 func (a *App) buildAlerting(cfg *config.Config, sdMetrics *discovery.SDMetrics) error {
-	ext, err := a.externalURL(cfg)
-	if err != nil {
-		return err
-	}
+	var err error
 	a.alerting, err = alerting.New(alerting.Options{
-		Dir:         filepath.Join(a.opts.DataDir, "alertmanager"),
-		Logger:      a.logger.With("component", "alertmanager"),
-		Registerer:  a.reg,
-		ExternalURL: ext,
-		Retention:   time.Duration(cfg.Alertmanager.Retention),
+		Dir:        filepath.Join(a.opts.DataDir, "alertmanager"),
+		Logger:     a.logger.With("component", "alertmanager"),
+		Registerer: a.reg,
+		Retention:  time.Duration(cfg.Alertmanager.Retention),
 	})
 	if err != nil {
 		return err
-	}
-	if err := a.alerting.ApplyConfig(cfg.Alertmanager.Parsed); err != nil {
-		a.alerting.Stop()
-		return fmt.Errorf("alertmanager config: %w", err)
 	}
 	a.notifier = notifier.NewManager(&notifier.Options{QueueCapacity: 10000, Registerer: a.reg},
 		model.UTF8Validation, a.logger.With("component", "notifier"))
@@ -55,16 +47,14 @@ func (a *App) buildAlerting(cfg *config.Config, sdMetrics *discovery.SDMetrics) 
 }
 
 // externalURL is where users reach Lookout; notifications link to it.
-func (a *App) externalURL(cfg *config.Config) (*url.URL, error) {
-	raw := cfg.Alertmanager.ExternalURL
-	if raw == "" {
-		raw = "http://" + cfg.Server.Listen
+// Without alertmanager.external_url it is the main listener's address.
+func (a *App) externalURL(cfg *config.Config) *url.URL {
+	if cfg.Alertmanager.ExternalURL != "" {
+		if u, err := url.Parse(cfg.Alertmanager.ExternalURL); err == nil {
+			return u
+		}
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("alertmanager.external_url: %w", err)
-	}
-	return u, nil
+	return &url.URL{Scheme: "http", Host: a.Addr()}
 }
 
 // applyAlerting points the notifier at the external Alertmanagers.
@@ -90,7 +80,7 @@ func (a *App) sendAlerts(ctx context.Context, expr string, alerts ...*rules.Aler
 		return
 	}
 	cfg := a.config()
-	generator := a.externalURLString(cfg) + strutil.TableLinkForExpression(expr)
+	generator := a.externalURL(cfg).String() + strutil.TableLinkForExpression(expr)
 	pc := cfg.Prometheus
 	out := make([]*types.Alert, 0, len(alerts))
 	ext := make([]*notifier.Alert, 0, len(alerts))
@@ -132,17 +122,6 @@ func (a *App) sendAlerts(ctx context.Context, expr string, alerts ...*rules.Aler
 	if len(pc.AlertingConfig.AlertmanagerConfigs) > 0 {
 		a.notifier.Send(ext...)
 	}
-}
-
-func (a *App) externalURLString(cfg *config.Config) string {
-	u, err := a.externalURL(cfg)
-	if err != nil {
-		return ""
-	}
-	if u.Host == "" || u.Port() == "0" {
-		u.Host = a.Addr()
-	}
-	return u.String()
 }
 
 func toLabelSet(ls labels.Labels) model.LabelSet {
@@ -195,10 +174,11 @@ func writeAPIError(w http.ResponseWriter, code int, typ, msg string) {
 
 // applyAlertmanager swaps in cfg's routing unless it is what runs already.
 func (a *App) applyAlertmanager(cfg *config.Config) error {
-	next := cfg.Alertmanager.Parsed
-	if cur := a.alerting.Config(); cur != nil && cur.String() == next.String() {
+	next, ext := cfg.Alertmanager.Parsed, a.externalURL(cfg)
+	if cur := a.alerting.Config(); cur != nil && cur.String() == next.String() && a.alerting.ExternalURL().String() == ext.String() {
 		return nil
 	}
+	a.alerting.SetExternalURL(ext)
 	if err := a.alerting.ApplyConfig(next); err != nil {
 		return fmt.Errorf("alertmanager config: %w", err)
 	}

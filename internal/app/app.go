@@ -141,6 +141,12 @@ func (a *App) Start(ctx context.Context) error {
 		a.closeListeners()
 		return err
 	}
+	// Routing starts once the listener's address is known: links in
+	// notifications point at it.
+	if err := a.applyAlertmanager(a.config()); err != nil {
+		a.closeListeners()
+		return err
+	}
 	a.serve()
 	a.wg.Add(1)
 	go func() {

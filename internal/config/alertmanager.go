@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
@@ -56,6 +57,12 @@ func (a *Alertmanager) UnmarshalYAML(unmarshal func(any) error) error {
 	if a.Retention <= 0 {
 		return errors.New("alertmanager.retention must be a positive duration such as 120h")
 	}
+	if a.ExternalURL != "" {
+		u, err := url.Parse(a.ExternalURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("alertmanager.external_url %q must be an absolute http(s) URL such as https://lookout.example.com", a.ExternalURL)
+		}
+	}
 	return nil
 }
 
@@ -84,7 +91,7 @@ func (a *Alertmanager) resolve(dir string) error {
 		a.ConfigFile = commoncfg.JoinDir(dir, a.ConfigFile)
 		a.Parsed, err = amconfig.LoadFile(a.ConfigFile)
 		if err != nil {
-			return fmt.Errorf("alertmanager.config_file: %w", err)
+			return fmt.Errorf("alertmanager.config_file %s: %w", a.ConfigFile, err)
 		}
 	case len(a.Config) > 0:
 		b, merr := yamlv2.Marshal(a.Config)
