@@ -40,6 +40,9 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/route"
+	"github.com/prometheus/common/version"
+
+	"github.com/lookout-dev/lookout/internal/buildinfo"
 )
 
 // Prefix is where the Alertmanager API v2 is served: /alertmanager/api/v2/...
@@ -95,12 +98,12 @@ type Manager struct {
 	inhibitor  *inhibit.Inhibitor
 	tmpl       *template.Template
 
-	applyMu   sync.Mutex // serialises ApplyConfig
-	stopc     chan struct{}
-	wg        sync.WaitGroup
-	cancel    context.CancelFunc
-	stopOnce  sync.Once
-	recorder  eventrecorder.Recorder
+	applyMu  sync.Mutex // serialises ApplyConfig
+	stopc    chan struct{}
+	wg       sync.WaitGroup
+	cancel   context.CancelFunc
+	stopOnce sync.Once
+	recorder eventrecorder.Recorder
 }
 
 // New builds the long-lived components and loads persisted silences and
@@ -123,6 +126,13 @@ func New(opts Options) (*Manager, error) {
 	}
 	if opts.ExternalURL == nil {
 		opts.ExternalURL = &url.URL{Scheme: "http", Host: "localhost"}
+	}
+	if version.Version == "" {
+		// The API's /status reports prometheus/common's version variables,
+		// which only Alertmanager's own build sets.
+		bi := buildinfo.Get()
+		version.Version, version.Revision, version.Branch = bi.Version, bi.Revision, bi.Branch
+		version.BuildUser, version.BuildDate = bi.BuildUser, bi.BuildDate
 	}
 	if opts.BuildIntegrations == nil {
 		httpOpts := opts.HTTPClientOptions

@@ -197,8 +197,10 @@ func parseSeries(t *testing.T, s string) labels.Labels {
 	return labels.FromStrings(kv...)
 }
 
-func counter(perStep float64) func(int) float64 { return func(i int) float64 { return perStep * float64(i) } }
-func gauge(v float64) func(int) float64         { return func(int) float64 { return v } }
+func counter(perStep float64) func(int) float64 {
+	return func(i int) float64 { return perStep * float64(i) }
+}
+func gauge(v float64) func(int) float64 { return func(int) float64 { return v } }
 
 // TestAlertsReachReceivers runs the seeds' alerts and routing end to end:
 // rules fire on synthetic series, and the loopback Slack, PagerDuty,

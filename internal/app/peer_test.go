@@ -77,3 +77,91 @@ remote_write:
 	code, _, _ := ta.do(t, http.MethodGet, "/-/healthy", nil, nil)
 	require.Equal(t, http.StatusOK, code)
 }
+
+// TestPrometheusSendsAlertsToLookout points a real Prometheus (Debian's
+// 2.42) at Lookout's Alertmanager API, with and without the /alertmanager
+// path prefix, and finds its alert in Lookout.
+func TestPrometheusSendsAlertsToLookout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Prometheus server")
+	}
+	prom := peerBinary(t, "/usr/bin/prometheus", "prometheus")
+	ta := startApp(t, nil)
+	dir := t.TempDir()
+	rules := `groups:
+  - name: external
+    interval: 1s
+    rules:
+      - alert: ExternalPrometheusAlert
+        expr: vector(1)
+        labels: {severity: warning}
+        annotations: {summary: "sent by an external Prometheus"}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(rules), 0o600))
+	host := strings.TrimPrefix(ta.base, "http://")
+	cfg := fmt.Sprintf(`global:
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+alerting:
+  alertmanagers:
+    - path_prefix: /alertmanager
+      static_configs: [{targets: [%q]}]
+    - static_configs: [{targets: [%q]}]
+`, host, host)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600))
+	var logs syncBuffer
+	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+freePort(t),
+		// The first evaluation may run before the Alertmanagers are discovered;
+		// resend within a second rather than Prometheus' default minute.
+		"--rules.alert.resend-delay=1s")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	require.Eventually(t, func() bool {
+		_, _, body := ta.do(t, http.MethodGet, "/alertmanager/api/v2/alerts?filter=alertname%3D%22ExternalPrometheusAlert%22", nil, nil)
+		return strings.Contains(string(body), "sent by an external Prometheus")
+	}, 90*time.Second, 250*time.Millisecond, "the alert did not arrive; Prometheus' log:\n%s", &logs)
+	// Both Alertmanager entries (prefix and root) delivered without errors.
+	require.Eventually(t, func() bool {
+		return strings.Count(logs.String(), "Error sending alert") == 0 &&
+			strings.Contains(logs.String(), "Starting rule manager")
+	}, 10*time.Second, 100*time.Millisecond)
+	code, _, body := ta.do(t, http.MethodGet, "/api/v2/alerts/groups", nil, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, string(body), "ExternalPrometheusAlert")
+}
+
+// TestAmtoolAgainstLookout drives Lookout's Alertmanager API with Debian's
+// amtool: silences are added, queried and expired, alerts listed, and the
+// routing config read back.
+func TestAmtoolAgainstLookout(t *testing.T) {
+	amtool := peerBinary(t, "/usr/bin/amtool", "prometheus-alertmanager")
+	ta := startApp(t, nil)
+	run := func(url string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(amtool, append([]string{"--alertmanager.url=" + url}, args...)...)
+		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr // amtool warns there that its version differs from Lookout's
+		out, err := cmd.Output()
+		require.NoError(t, err, "amtool %v: %s%s", args, out, stderr.String())
+		return strings.TrimSpace(string(out))
+	}
+	for _, url := range []string{ta.base + "/alertmanager", ta.base} {
+		id := run(url, "silence", "add", "alertname=Maintenance", "instance=~db.*", "--comment=planned work", "--author=ops", "--duration=2h")
+		require.Regexp(t, `^[0-9a-f-]{36}$`, id)
+		q := run(url, "silence", "query", "-o", "json")
+		require.Contains(t, q, id)
+		require.Contains(t, q, "planned work")
+		run(url, "silence", "expire", id)
+		q = run(url, "silence", "query", "-q")
+		require.NotContains(t, q, id, "expired silences are not listed as active")
+
+		// amtool posts alerts with the same API Prometheus uses.
+		run(url, "alert", "add", "alertname=FromAmtool", "severity=warning", "--annotation=summary=hello")
+		require.Contains(t, run(url, "alert", "query", "alertname=FromAmtool"), "FromAmtool")
+		require.Contains(t, run(url, "config", "show"), "receiver: default")
+	}
+}
