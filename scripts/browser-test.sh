@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the web UI's browser tests (web/e2e) against a freshly built Lookout
-# server with a throwaway data directory, using the system Chromium.
+# server with a throwaway data directory, using the system Chromium. The
+# server loads web/e2e/fixtures/lookout.yml: rules evaluated every second,
+# an always-firing alert and an Alertmanager route with a webhook receiver.
 #
 #   scripts/browser-test.sh
 #
@@ -26,7 +28,7 @@ done
 
 # shellcheck source=lib/lookout-server.sh
 source scripts/lib/lookout-server.sh
-lookout_start browser-test
+lookout_start browser-test web/e2e/fixtures/lookout.yml
 base_url="${LOOKOUT_URL}"
 log="${LOOKOUT_LOG}"
 

@@ -1,8 +1,12 @@
 # Sourced by scripts that run a throwaway Lookout server:
 #   source scripts/lib/lookout-server.sh
-#   lookout_start NAME         # builds bin/lookout, starts it on free loopback ports
+#   lookout_start NAME [CONFIG] # builds bin/lookout, starts it on free loopback ports
 #                              # with a temporary data dir, waits for /-/ready;
 #                              # sets LOOKOUT_URL, LOOKOUT_LOG, LOOKOUT_WORKDIR
+# CONFIG (or, without the argument, $LOOKOUT_CONFIG) is a lookout.yml to pass
+# with --config; relative paths in it resolve against its own directory. The
+# listen flags override any addresses it sets. Without one Lookout runs on
+# its defaults.
 # An EXIT trap stops the server (TERM, then KILL after 10s) and removes the
 # workdir. Needs bash, go, python3 and curl.
 
@@ -24,8 +28,16 @@ lookout_stop() {
 }
 
 lookout_start() {
-	local name="$1" repo
+	local name="$1" config="${2:-${LOOKOUT_CONFIG:-}}" repo
 	repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+	local config_args=()
+	if [[ -n "${config}" ]]; then
+		if [[ ! -f "${config}" ]]; then
+			echo "${name}: config file ${config} not found" >&2
+			return 1
+		fi
+		config_args=(--config "$(realpath "${config}")")
+	fi
 	echo "${name}: building bin/lookout" >&2
 	(cd "${repo}" && go build -o bin/lookout ./cmd/lookout)
 	LOOKOUT_WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/lookout-${name}.XXXXXX")"
@@ -44,8 +56,8 @@ for s in socks:
 ')
 	LOOKOUT_URL="http://127.0.0.1:${port}"
 	LOOKOUT_LOG="${LOOKOUT_WORKDIR}/lookout.log"
-	echo "${name}: starting lookout on ${LOOKOUT_URL} (log: ${LOOKOUT_LOG})" >&2
-	"${repo}/bin/lookout" server --data-dir "${LOOKOUT_WORKDIR}/data" \
+	echo "${name}: starting lookout on ${LOOKOUT_URL}${config:+ with ${config}} (log: ${LOOKOUT_LOG})" >&2
+	"${repo}/bin/lookout" server ${config_args[@]+"${config_args[@]}"} --data-dir "${LOOKOUT_WORKDIR}/data" \
 		--listen "127.0.0.1:${port}" \
 		--otlp-grpc-listen "127.0.0.1:${grpc_port}" \
 		--otlp-http-listen "127.0.0.1:${http_port}" \

@@ -76,3 +76,56 @@ export function queryRange(expr, start, end, step, opts) {
 export async function formatQuery(expr, opts) {
   return (await request('format_query', { query: expr }, { ...opts, method: 'POST' })).data;
 }
+
+/**
+ * alertmanager calls Lookout's Alertmanager API v2 (under /alertmanager) and
+ * returns the decoded JSON body (null for an empty one). params work like in
+ * request (arrays repeat: filter=a&filter=b); body is sent as JSON. Errors
+ * become ApiError with the API's message: Alertmanager answers 400 with a
+ * JSON string, or with {code, message} when the request fails validation.
+ */
+export async function alertmanager(path, { method = 'GET', params = {}, body, signal } = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    for (const v of Array.isArray(value) ? value : [value]) query.append(key, String(v));
+  }
+  const qs = [...query].length > 0 ? `?${query}` : '';
+  const init = { method, signal, headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(`/alertmanager/api/v2/${path}${qs}`, init);
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(`cannot reach the server: ${err.message}`);
+  }
+  const text = await res.text();
+  const type = res.headers.get('Content-Type') || '';
+  let decoded;
+  let isJSON = false;
+  if (text.trim() !== '' && !type.includes('text/html')) {
+    try {
+      decoded = JSON.parse(text);
+      isJSON = true;
+    } catch {
+      // Not JSON; reported below.
+    }
+  }
+  if (res.ok) {
+    if (text.trim() === '') return null;
+    if (isJSON) return decoded;
+    throw new ApiError(`the Alertmanager API is not available at /alertmanager/api/v2/${path} (HTTP ${res.status}, ${type || 'no content type'})`, { status: res.status });
+  }
+  if (res.status === 401) {
+    throw new ApiError('the server needs credentials (HTTP 401); reload the page to sign in', { status: res.status });
+  }
+  let message = '';
+  if (isJSON && typeof decoded === 'string') message = decoded;
+  else if (isJSON && decoded && typeof decoded === 'object') message = decoded.message || decoded.error || JSON.stringify(decoded);
+  else message = text.trim().split('\n')[0].slice(0, 300);
+  throw new ApiError(`${message || 'no message'} (HTTP ${res.status})`, { status: res.status });
+}
