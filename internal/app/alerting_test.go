@@ -384,3 +384,68 @@ func TestAlertmanagerReloadKeepsOldConfigOnError(t *testing.T) {
 	require.Contains(t, string(body), `"chat"`)
 	require.NotContains(t, string(body), `"slack"`)
 }
+
+// TestAlertStateSurvivesRestart: a pending alert's time already spent
+// pending survives a restart (restored from ALERTS_FOR_STATE), so `for`
+// does not start over. As in Prometheus, the outage itself does not count:
+// activeAt moves forward by the downtime.
+func TestAlertStateSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	rules := `groups:
+  - name: restore
+    interval: 1s
+    rules:
+      - alert: SlowBurn
+        expr: vector(1)
+        for: 1h
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(rules), 0o600))
+	cfgText := "global:\n  evaluation_interval: 1s\nrule_files: [rules.yml]\nserver:\n  listen: 127.0.0.1:0\n  otlp_grpc_listen: \"off\"\n  otlp_http_listen: \"off\"\nmetrics:\n  self_scrape: false\n"
+	cfgFile := filepath.Join(dir, "lookout.yml")
+	require.NoError(t, os.WriteFile(cfgFile, []byte(cfgText), 0o600))
+	data := filepath.Join(dir, "data")
+
+	activeAt := func(ta *testApp) time.Time {
+		_, _, body := ta.do(t, http.MethodGet, "/api/v1/alerts", nil, nil)
+		var r struct {
+			Data struct {
+				Alerts []struct {
+					State    string    `json:"state"`
+					ActiveAt time.Time `json:"activeAt"`
+				} `json:"alerts"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(body, &r))
+		if len(r.Data.Alerts) != 1 || r.Data.Alerts[0].State != "pending" {
+			return time.Time{}
+		}
+		return r.Data.Alerts[0].ActiveAt
+	}
+	start := func() *testApp {
+		cfg, err := config.LoadFile(cfgFile, nil)
+		require.NoError(t, err)
+		return startWith(t, Options{Config: cfg, ConfigFile: cfgFile, DataDir: data})
+	}
+
+	first := start()
+	var before time.Time
+	require.Eventually(t, func() bool { before = activeAt(first); return !before.IsZero() }, 30*time.Second, 50*time.Millisecond)
+	// Stay pending for a few evaluations, each writing ALERTS_FOR_STATE.
+	time.Sleep(3 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, first.Shutdown(ctx))
+
+	restartedAt := time.Now()
+	second := start()
+	// The rules manager restores state after its second evaluation, as
+	// Prometheus does.
+	var after time.Time
+	require.Eventually(t, func() bool {
+		after = activeAt(second)
+		return !after.IsZero() && after.Before(restartedAt)
+	}, 30*time.Second, 50*time.Millisecond, "activeAt was not restored to before the restart")
+	require.True(t, after.After(before), "the downtime is not counted as pending time")
+	require.True(t, after.Before(restartedAt.Add(-time.Second)),
+		"at least a second of the ~3s spent pending before the restart is kept (before %s, after %s, restart %s)", before, after, restartedAt)
+}
