@@ -78,20 +78,25 @@ func TestSecretsAreHidden(t *testing.T) {
 
 func TestBadConfigs(t *testing.T) {
 	cases := map[string]string{
-		"unknown_top":             `line 3: unknown top-level key "scrape_configz"`,
-		"unknown_server_key":      "line 5: field lisen not found",
-		"unknown_nested_prom_key": "line 5: field labelz not found",
-		"bad_log_level":           `server.log_level "loud" is invalid`,
-		"token_missing":           "exactly one of token or token_file must be configured",
-		"token_short":             "shorter than 16 characters",
-		"plain_password":          "must be a bcrypt hash",
-		"no_retention":            "set retention_time or retention_size",
-		"bad_duration":            "not a valid duration",
-		"zero_concurrency":        "ingest.max_concurrent_requests must be positive",
-		"prom_timeout":            "scrape timeout greater than scrape interval",
-		"duplicate_section":       `line 3: section "server" already defined at line 1`,
-		"not_mapping":             "must be a mapping",
-		"invalid_yaml":            "invalid YAML",
+		"unknown_top":                  `line 3: unknown top-level key "scrape_configz"`,
+		"unknown_server_key":           "line 5: field lisen not found",
+		"unknown_nested_prom_key":      "line 5: field labelz not found",
+		"bad_log_level":                `server.log_level "loud" is invalid`,
+		"token_missing":                "exactly one of token or token_file must be configured",
+		"token_short":                  "shorter than 16 characters",
+		"plain_password":               "must be a bcrypt hash",
+		"no_retention":                 "set retention_time or retention_size",
+		"bad_duration":                 "not a valid duration",
+		"zero_concurrency":             "ingest.max_concurrent_requests must be positive",
+		"prom_timeout":                 "scrape timeout greater than scrape interval",
+		"duplicate_section":            `line 3: section "server" already defined at line 1`,
+		"not_mapping":                  "must be a mapping",
+		"invalid_yaml":                 "invalid YAML",
+		"am_both":                      "set config_file or config, not both",
+		"am_missing_file":              "does-not-exist.yml: no such file",
+		"am_inline_undefined_receiver": `alertmanager.config (line numbers count from the first line under config:): undefined receiver "pager" used in route`,
+		"am_external_url":              `alertmanager.external_url "lookout.example.com" must be an absolute http(s) URL`,
+		"am_unknown_key":               "field config_fil not found",
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)
@@ -124,4 +129,39 @@ func TestBlankLinesKeepsLineNumbers(t *testing.T) {
 	src := []byte("a: 1\nb:\n  c: 2\nd: 3")
 	got := blankLines(src, []lineRange{{key: "b", start: 2, end: 3}, {key: "d", start: 4}})
 	require.Equal(t, "a: 1\n\n\n", string(got))
+}
+
+func TestAlertmanagerSection(t *testing.T) {
+	// Without the section alerts go to one receiver without integrations.
+	c := Default()
+	require.NotNil(t, c.Alertmanager.Parsed)
+	require.Equal(t, "default", c.Alertmanager.Parsed.Route.Receiver)
+
+	dir := t.TempDir()
+	am := "route: {receiver: slack}\nreceivers:\n  - name: slack\n    slack_configs: [{api_url: 'https://hooks.slack.com/services/SECRET-PATH', channel: '#x'}]\ntemplates: [tmpl/*.tmpl]\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "am.yml"), []byte(am), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lookout.yml"), []byte("alertmanager:\n  config_file: am.yml\n"), 0o600))
+	c, err := LoadFile(filepath.Join(dir, "lookout.yml"), nil)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(dir, "am.yml"), c.Alertmanager.ConfigFile, "relative to lookout.yml")
+	require.Equal(t, filepath.Join(dir, "tmpl/*.tmpl"), c.Alertmanager.Parsed.Templates[0], "templates relative to the Alertmanager file")
+
+	// Inline, the secrets stay out of the rendered config.
+	inline := "alertmanager:\n  config:\n" + indent(am, "    ")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lookout.yml"), []byte(inline), 0o600))
+	c, err = LoadFile(filepath.Join(dir, "lookout.yml"), nil)
+	require.NoError(t, err)
+	require.Equal(t, "slack", c.Alertmanager.Parsed.Route.Receiver)
+	require.Equal(t, filepath.Join(dir, "tmpl/*.tmpl"), c.Alertmanager.Parsed.Templates[0], "templates relative to lookout.yml")
+	out := c.String()
+	require.NotContains(t, out, "SECRET-PATH")
+	require.Contains(t, out, "<secret>")
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n") + "\n"
 }
