@@ -449,3 +449,33 @@ func TestAlertStateSurvivesRestart(t *testing.T) {
 	require.True(t, after.Before(restartedAt.Add(-time.Second)),
 		"at least a second of the ~3s spent pending before the restart is kept (before %s, after %s, restart %s)", before, after, restartedAt)
 }
+
+// TestRuleFileChangeReloads edits a rule file on disk: the new rule is
+// picked up without SIGHUP, and a broken edit keeps the old rules.
+func TestRuleFileChangeReloads(t *testing.T) {
+	httpFake := newAMHTTPFake(t)
+	smtp := newSMTPFake(t)
+	cfgFile := alertingFixture(t, httpFake.srv.Listener.Addr().String(), smtp.ln.Addr().String())
+	raw, err := os.ReadFile(cfgFile)
+	require.NoError(t, err)
+	raw = bytes.Replace(raw, []byte("  otlp_http_listen: \"off\"\n"), []byte("  otlp_http_listen: \"off\"\n  config_watch_interval: 100ms\n"), 1)
+	require.NoError(t, os.WriteFile(cfgFile, raw, 0o600))
+	cfg, err := config.LoadFile(cfgFile, nil)
+	require.NoError(t, err)
+	ta := startWith(t, Options{Config: cfg, ConfigFile: cfgFile, DataDir: t.TempDir()})
+
+	rulesFile := filepath.Join(filepath.Dir(cfgFile), "rules.yml")
+	orig, err := os.ReadFile(rulesFile)
+	require.NoError(t, err)
+	added := string(orig) + "      - alert: AddedOnDisk\n        expr: vector(1)\n"
+	require.NoError(t, os.WriteFile(rulesFile, []byte(added), 0o600))
+	rules := func() string { _, _, b := ta.do(t, http.MethodGet, "/api/v1/rules", nil, nil); return string(b) }
+	require.Eventually(t, func() bool { return strings.Contains(rules(), "AddedOnDisk") }, 20*time.Second, 50*time.Millisecond)
+
+	require.NoError(t, os.WriteFile(rulesFile, []byte(added+"      - alert: Broken\n        expr: sum(\n"), 0o600))
+	require.Eventually(t, func() bool {
+		return counterValue(t, ta.App, "lookout_config_last_reload_successful", nil) == 0
+	}, 20*time.Second, 50*time.Millisecond)
+	require.Contains(t, rules(), "AddedOnDisk", "the previous rules keep running")
+	require.NotContains(t, rules(), "Broken")
+}

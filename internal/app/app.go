@@ -256,6 +256,7 @@ func (a *App) openStoreAndRun() {
 	a.goLoop("discovery", func() error { return a.discovery.Run() })
 	a.goLoop("scrape", func() error { return a.scrape.Run(a.discovery.SyncCh()) })
 	a.goLoop("rules", func() error { a.rules.Run(); return nil })
+	a.goLoop("config-watch", func() error { a.watchConfig(); return nil })
 	a.goLoop("discovery-notify", func() error { return a.notifySD.Run() })
 	a.goLoop("notifier", func() error { a.notifier.Run(a.notifySD.SyncCh()); return nil })
 }

@@ -74,6 +74,10 @@ type Server struct {
 	WriteTimeout model.Duration `yaml:"write_timeout,omitempty"`
 	// LogLevel is one of debug, info, warn, error.
 	LogLevel string `yaml:"log_level,omitempty"`
+	// ConfigWatchInterval is how often the config file, the rule files and
+	// the Alertmanager config are checked for changes, which reload them;
+	// 0 turns watching off (SIGHUP and /-/reload still work).
+	ConfigWatchInterval model.Duration `yaml:"config_watch_interval,omitempty"`
 }
 
 // Auth configures who may call the APIs and ingest endpoints. With neither
@@ -133,6 +137,8 @@ var (
 		ReadTimeout:    model.Duration(5 * time.Minute),
 		WriteTimeout:   model.Duration(5 * time.Minute),
 		LogLevel:       "info",
+
+		ConfigWatchInterval: model.Duration(10 * time.Second),
 	}
 	DefaultMetrics = Metrics{
 		RetentionTime:       model.Duration(15 * 24 * time.Hour),
@@ -170,6 +176,9 @@ func (s *Server) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("server.log_level %q is invalid: use one of debug, info, warn, error", s.LogLevel)
+	}
+	if s.ConfigWatchInterval < 0 {
+		return errors.New("server.config_watch_interval must not be negative; use 0 to turn watching off")
 	}
 	if s.ReadTimeout <= 0 || s.WriteTimeout <= 0 {
 		return errors.New("server.read_timeout and server.write_timeout must be positive durations such as 5m")
