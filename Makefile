@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/lookout-dev/lookout/internal/buildinfo.Version=$(VERSION)
 
-.PHONY: all build demo test test-go test-short test-browser deps fuzz bench bench-compare ui fmt lint check-generated compare-prometheus
+.PHONY: all build demo test test-go test-short test-browser deps fuzz bench bench-compare bench-alerting ui fmt lint check-generated compare-prometheus
 
 all: build
 
@@ -47,6 +47,10 @@ bench:
 ## bench-compare: remote-write ingest and query latency, Lookout vs Prometheus 3 (see bench/README.md)
 bench-compare:
 	bench/run.sh
+
+## bench-alerting: rule evaluation, alert routing and end-to-end alert latency, Lookout vs Prometheus 3 and Alertmanager (see bench/README.md)
+bench-alerting: bench/alerting.sh
+	bench/alerting.sh
 
 ## compare-prometheus: check the API golden files against a real Prometheus 3
 compare-prometheus:
