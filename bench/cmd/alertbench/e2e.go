@@ -39,7 +39,7 @@ func runE2E(ctx context.Context, args []string) error {
 	target := fs.Duration("target", 10*time.Second, "the latency target, for the report")
 	evalInterval := fs.String("evaluation-interval", "", "the server's evaluation interval, for the report")
 	groupWait := fs.String("group-wait", "", "the route's group_wait, for the report")
-	seed := fs.Uint64("seed", 1, "seed of the random waits")
+	seed := fs.Uint64("seed", 0, "seed of the random waits (0: from the clock, so that runs hit different phases of the evaluation schedule)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +58,9 @@ func runE2E(ctx context.Context, args []string) error {
 	}
 	defer sk.close()
 
+	if *seed == 0 {
+		*seed = uint64(time.Now().UnixNano())
+	}
 	rnd := rand.New(rand.NewPCG(*seed, 0xe2e))
 	run := time.Now().UnixMilli()
 	sum := e2eSummary{Server: *server, WriteURL: *writeURL, Repeats: *n, TargetSeconds: target.Seconds(),
