@@ -3,28 +3,15 @@ package amtool
 import (
 	"bytes"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-// amtoolPath returns the path of Debian's amtool (0.25), skipping the test
-// when it is missing outside CI.
-func amtoolPath(t *testing.T) string {
-	t.Helper()
-	const path = "/usr/bin/amtool"
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing in CI; install Debian's prometheus-alertmanager package", path)
-		}
-		t.Skipf("%s not installed (apt-get install prometheus-alertmanager)", path)
-	}
-	return path
-}
+	"github.com/lookout-dev/lookout/internal/testutil/peers"
+)
 
 // runAmtool runs amtool with args in testdata, with a HOME of its own so
 // that no user's amtool config.yml applies, and returns its stdout and exit
@@ -50,7 +37,7 @@ func runAmtool(t *testing.T, bin string, args ...string) (string, int) {
 // lookoutOnly. Error messages are not compared: they changed between
 // Alertmanager 0.25 and 0.34.
 func TestCompareAmtool(t *testing.T) {
-	bin := amtoolPath(t)
+	bin := peers.Binary(t, "/usr/bin/amtool", "prometheus-alertmanager")
 
 	t.Run("check-config", func(t *testing.T) {
 		for _, tc := range checkCases {

@@ -12,20 +12,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-// peerBinary returns the path of a real peer program, skipping the test when
-// it is missing outside CI (scripts/install-test-deps.sh installs it).
-func peerBinary(t *testing.T, path, pkg string) string {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing in CI; install Debian's %s package", path, pkg)
-		}
-		t.Skipf("%s not installed (apt-get install %s)", path, pkg)
-	}
-	return path
-}
+	"github.com/lookout-dev/lookout/internal/testutil/peers"
+)
 
 func freePort(t *testing.T) string {
 	t.Helper()
@@ -41,7 +30,7 @@ func TestPrometheusRemoteWriteSender(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Prometheus server")
 	}
-	prom := peerBinary(t, "/usr/bin/prometheus", "prometheus")
+	prom := peers.Binary(t, "/usr/bin/prometheus", "prometheus")
 	ta := startApp(t, nil)
 	dir := t.TempDir()
 	addr := freePort(t)
@@ -85,7 +74,7 @@ func TestPrometheusSendsAlertsToLookout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Prometheus server")
 	}
-	prom := peerBinary(t, "/usr/bin/prometheus", "prometheus")
+	prom := peers.Binary(t, "/usr/bin/prometheus", "prometheus")
 	ta := startApp(t, nil)
 	dir := t.TempDir()
 	rules := `groups:
@@ -137,7 +126,7 @@ alerting:
 // amtool: silences are added, queried and expired, alerts listed, and the
 // routing config read back.
 func TestAmtoolAgainstLookout(t *testing.T) {
-	amtool := peerBinary(t, "/usr/bin/amtool", "prometheus-alertmanager")
+	amtool := peers.Binary(t, "/usr/bin/amtool", "prometheus-alertmanager")
 	ta := startApp(t, nil)
 	run := func(url string, args ...string) string {
 		t.Helper()

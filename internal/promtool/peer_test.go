@@ -8,21 +8,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-// promtoolBinary returns the path of Debian's promtool (2.42), skipping the
-// test when it is missing, or failing it in CI.
-func promtoolBinary(t *testing.T) string {
-	t.Helper()
-	const path = "/usr/bin/promtool"
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing in CI; install Debian's prometheus package", path)
-		}
-		t.Skipf("%s not installed (apt-get install prometheus)", path)
-	}
-	return path
-}
+	"github.com/lookout-dev/lookout/internal/testutil/peers"
+)
 
 // runPromtool runs promtool and returns its exit status and output.
 func runPromtool(t *testing.T, bin string, args ...string) (code int, stdout, stderr string) {
@@ -46,7 +34,7 @@ func runPromtool(t *testing.T, bin string, args ...string) (code int, stdout, st
 // requires the same exit status and rule count as Lookout, except for the
 // cases that say why they differ.
 func TestCheckRulesMatchesPromtool(t *testing.T) {
-	bin := promtoolBinary(t)
+	bin := peers.Binary(t, "/usr/bin/promtool", "prometheus")
 	for _, tc := range checkCases {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
@@ -69,7 +57,7 @@ func TestCheckRulesMatchesPromtool(t *testing.T) {
 // requires the same verdict as Lookout, except for the cases that say why
 // they differ.
 func TestUnitTestsMatchPromtool(t *testing.T) {
-	bin := promtoolBinary(t)
+	bin := peers.Binary(t, "/usr/bin/promtool", "prometheus")
 	for _, tc := range unitCases {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
