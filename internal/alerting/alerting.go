@@ -40,9 +40,6 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/route"
-	"github.com/prometheus/common/version"
-
-	"github.com/lookout-dev/lookout/internal/buildinfo"
 )
 
 // Prefix is where the Alertmanager API v2 is served: /alertmanager/api/v2/...
@@ -126,13 +123,6 @@ func New(opts Options) (*Manager, error) {
 	}
 	if opts.ExternalURL == nil {
 		opts.ExternalURL = &url.URL{Scheme: "http", Host: "localhost"}
-	}
-	if version.Version == "" {
-		// The API's /status reports prometheus/common's version variables,
-		// which only Alertmanager's own build sets.
-		bi := buildinfo.Get()
-		version.Version, version.Revision, version.Branch = bi.Version, bi.Revision, bi.Branch
-		version.BuildUser, version.BuildDate = bi.BuildUser, bi.BuildDate
 	}
 	if opts.BuildIntegrations == nil {
 		httpOpts := opts.HTTPClientOptions
@@ -369,9 +359,6 @@ func (m *Manager) Handler() http.Handler { return m.mux }
 
 // History is the record of notifications sent.
 func (m *Manager) History() *History { return m.history }
-
-// Silences gives access to the silence store.
-func (m *Manager) Silences() *silence.Silences { return m.silences }
 
 // Stop stops routing and writes silences and the notification log to disk.
 func (m *Manager) Stop() {

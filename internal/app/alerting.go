@@ -80,27 +80,30 @@ func (a *App) sendAlerts(ctx context.Context, expr string, alerts ...*rules.Aler
 		return
 	}
 	cfg := a.config()
-	generator := a.externalURL(cfg).String() + strutil.TableLinkForExpression(expr)
 	pc := cfg.Prometheus
+	generator := a.externalURL(cfg).String() + strutil.TableLinkForExpression(expr)
+	if len(pc.AlertingConfig.AlertmanagerConfigs) > 0 {
+		// The notifier adds external labels and relabels by itself.
+		ext := make([]*notifier.Alert, 0, len(alerts))
+		for _, r := range alerts {
+			ext = append(ext, &notifier.Alert{StartsAt: r.FiredAt, EndsAt: endsAt(r), Labels: r.Labels,
+				Annotations: r.Annotations, GeneratorURL: generator})
+		}
+		a.notifier.Send(ext...)
+	}
+
+	// The embedded routing gets the same labels the notifier would send:
+	// external labels added where missing, then alert_relabel_configs.
 	out := make([]*types.Alert, 0, len(alerts))
-	ext := make([]*notifier.Alert, 0, len(alerts))
 	now := time.Now()
 	for _, r := range alerts {
-		endsAt := r.ValidUntil
-		if !r.ResolvedAt.IsZero() {
-			endsAt = r.ResolvedAt
-		}
-		ext = append(ext, &notifier.Alert{StartsAt: r.FiredAt, EndsAt: endsAt, Labels: r.Labels,
-			Annotations: r.Annotations, GeneratorURL: generator})
-
-		// The external notifier adds external labels and relabels; do the same here.
 		b := labels.NewBuilder(r.Labels)
 		pc.GlobalConfig.ExternalLabels.Range(func(l labels.Label) {
 			if r.Labels.Get(l.Name) == "" {
 				b.Set(l.Name, l.Value)
 			}
 		})
-		if keep := relabel.ProcessBuilder(b, pc.AlertingConfig.AlertRelabelConfigs...); !keep {
+		if !relabel.ProcessBuilder(b, pc.AlertingConfig.AlertRelabelConfigs...) {
 			continue
 		}
 		out = append(out, &types.Alert{
@@ -108,7 +111,7 @@ func (a *App) sendAlerts(ctx context.Context, expr string, alerts ...*rules.Aler
 				Labels:       toLabelSet(b.Labels()),
 				Annotations:  toLabelSet(r.Annotations),
 				StartsAt:     r.FiredAt,
-				EndsAt:       endsAt,
+				EndsAt:       endsAt(r),
 				GeneratorURL: generator,
 			},
 			UpdatedAt: now,
@@ -119,9 +122,15 @@ func (a *App) sendAlerts(ctx context.Context, expr string, alerts ...*rules.Aler
 			a.logger.Error("route alerts", "err", err)
 		}
 	}
-	if len(pc.AlertingConfig.AlertmanagerConfigs) > 0 {
-		a.notifier.Send(ext...)
+}
+
+// endsAt is when a rule alert stops being valid: its resolution, or the
+// end of its validity window while it fires.
+func endsAt(r *rules.Alert) time.Time {
+	if !r.ResolvedAt.IsZero() {
+		return r.ResolvedAt
 	}
+	return r.ValidUntil
 }
 
 func toLabelSet(ls labels.Labels) model.LabelSet {

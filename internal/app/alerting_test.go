@@ -481,3 +481,56 @@ func TestRuleFileChangeReloads(t *testing.T) {
 	require.Contains(t, rules(), "AddedOnDisk", "the previous rules keep running")
 	require.NotContains(t, rules(), "Broken")
 }
+
+// TestEmbeddedRoutingAppliesExternalLabelsAndRelabeling: alerts reach the
+// embedded Alertmanager with the labels Prometheus' notifier would send to
+// an external one: external labels added, alert_relabel_configs applied.
+func TestEmbeddedRoutingAppliesExternalLabelsAndRelabeling(t *testing.T) {
+	dir := t.TempDir()
+	rules := `groups:
+  - name: relabel
+    interval: 1s
+    rules:
+      - alert: Dropped
+        expr: vector(1)
+        labels: {team: noise}
+      - alert: Kept
+        expr: vector(1)
+        labels: {team: crm}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(rules), 0o600))
+	cfgText := `global:
+  evaluation_interval: 1s
+  external_labels: {cluster: eu1, team: overridden-by-rule}
+rule_files: [rules.yml]
+alerting:
+  alert_relabel_configs:
+    - source_labels: [team]
+      regex: noise
+      action: drop
+server: {listen: 127.0.0.1:0, otlp_grpc_listen: "off", otlp_http_listen: "off"}
+metrics: {self_scrape: false}
+`
+	cfgFile := filepath.Join(dir, "lookout.yml")
+	require.NoError(t, os.WriteFile(cfgFile, []byte(cfgText), 0o600))
+	cfg, err := config.LoadFile(cfgFile, nil)
+	require.NoError(t, err)
+	ta := startWith(t, Options{Config: cfg, ConfigFile: cfgFile, DataDir: t.TempDir()})
+
+	type amAlert struct {
+		Labels map[string]string `json:"labels"`
+	}
+	var got []amAlert
+	require.Eventually(t, func() bool {
+		_, _, body := ta.do(t, http.MethodGet, "/api/v2/alerts", nil, nil)
+		got = nil
+		return json.Unmarshal(body, &got) == nil && len(got) > 0
+	}, 30*time.Second, 50*time.Millisecond)
+	// A group evaluates its rules in order and hands each rule's alerts
+	// over before the next: once Kept has arrived, Dropped was sent.
+	_, _, rulesBody := ta.do(t, http.MethodGet, "/api/v1/alerts", nil, nil)
+	require.Contains(t, string(rulesBody), `"alertname":"Dropped"`, "the rule itself fires")
+	require.Len(t, got, 1, "the team=noise alert is dropped by alert_relabel_configs: %+v", got)
+	require.Equal(t, map[string]string{"alertname": "Kept", "team": "crm", "cluster": "eu1"}, got[0].Labels,
+		"external labels are added, but never override the rule's own")
+}

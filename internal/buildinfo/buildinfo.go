@@ -4,6 +4,8 @@ package buildinfo
 import (
 	"runtime"
 	"runtime/debug"
+
+	"github.com/prometheus/common/version"
 )
 
 // Set with -ldflags "-X github.com/lookout-dev/lookout/internal/buildinfo.Version=…".
@@ -39,4 +41,13 @@ func Get() Info {
 		}
 	}
 	return in
+}
+
+// init hands the build info to prometheus/common's version variables, which
+// the embedded Prometheus and Alertmanager report (build_info metrics, the
+// Alertmanager API's /status that amtool compares with its own version).
+func init() {
+	in := Get()
+	version.Version, version.Revision, version.Branch = in.Version, in.Revision, in.Branch
+	version.BuildUser, version.BuildDate = in.BuildUser, in.BuildDate
 }
