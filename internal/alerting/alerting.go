@@ -37,7 +37,6 @@ import (
 	"github.com/prometheus/alertmanager/timeinterval"
 	"github.com/prometheus/alertmanager/types"
 	"github.com/prometheus/client_golang/prometheus"
-	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/route"
 )
@@ -66,8 +65,6 @@ type Options struct {
 	HistorySize int
 	// BuildIntegrations replaces the real notifiers; tests use it.
 	BuildIntegrations IntegrationBuilder
-	// HTTPClientOptions are passed to every notifier's HTTP client.
-	HTTPClientOptions []commoncfg.HTTPClientOption
 }
 
 // Manager is the embedded Alertmanager.
@@ -125,9 +122,8 @@ func New(opts Options) (*Manager, error) {
 		opts.ExternalURL = &url.URL{Scheme: "http", Host: "localhost"}
 	}
 	if opts.BuildIntegrations == nil {
-		httpOpts := opts.HTTPClientOptions
 		opts.BuildIntegrations = func(rcv amconfig.Receiver, tmpl *template.Template, logger *slog.Logger) ([]notify.Integration, error) {
-			return receiver.BuildReceiverIntegrations(rcv, tmpl, logger, httpOpts...)
+			return receiver.BuildReceiverIntegrations(rcv, tmpl, logger)
 		}
 	}
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
