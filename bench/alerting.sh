@@ -63,23 +63,9 @@ AB=$TOOLS/alertbench
 SERVER_PID=""
 FAILED=0
 
-log() { printf '[alertbench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-# stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL.
-stop_pid() {
-  local pid=$1 limit=${2:-60} i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < limit * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop in ${limit}s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
+LOG_TAG=alertbench
+# shellcheck source=lib/common.sh
+source "$ROOT/bench/lib/common.sh"
 
 stop_server() {
   if [[ -n $SERVER_PID ]]; then
@@ -102,22 +88,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on and that this run has not
-# handed out yet.
-USED_PORTS=" "
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    [[ $USED_PORTS == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS+="$p "
-      echo "$p"
-      return
-    fi
-  done
-}
-
 # seconds_of 5s|2m → 5|120
 seconds_of() {
   case $1 in
@@ -129,19 +99,6 @@ seconds_of() {
 }
 
 rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
-
-wait_quiet() {
-  local i a b
-  for ((i = 0; i < QUIET_WAIT; i += 2)); do
-    a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat)
-    sleep 2
-    b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat)
-    if (((b - a) < 60)); then # ticks of 1/100 s over 2 s: < 0.3 cores
-      return 0
-    fi
-  done
-  log "machine still busy after ${QUIET_WAIT}s (load average $(cut -d' ' -f1-3 /proc/loadavg)); measuring anyway"
-}
 
 # ---- builds -------------------------------------------------------------------------------
 
@@ -163,46 +120,9 @@ build_lookout() {
     -o "$LOOKOUT_BIN" ./cmd/lookout) >"$RUN_DIR/lookout-build.log" 2>&1
 }
 
-# module_dir MODULE@VERSION prints the module's directory in the module cache, downloading it.
-module_dir() {
-  (cd "$CACHE" && GOWORK=off GOFLAGS=-mod=mod go mod download -json "$1" | awk -F'"' '$2 == "Dir" {print $4}')
-}
-
-prometheus_release() {
-  local v=${PROM_MODULE_VERSION#v0.} minor
-  minor=${v%%.*}
-  echo "$((minor / 100)).$((minor % 100)).${v#*.}"
-}
-
-# build_prometheus: the same build as bench/run.sh, into the same cache.
-build_prometheus() {
-  local bin=$1 release dir src
-  release=$(prometheus_release)
-  mkdir -p "$CACHE"
-  log "building Prometheus $release from github.com/prometheus/prometheus@$PROM_MODULE_VERSION (several minutes; log in $CACHE/build-$PROM_MODULE_VERSION.log)"
-  dir=$(module_dir "github.com/prometheus/prometheus@$PROM_MODULE_VERSION")
-  [[ -n $dir && -d $dir ]] || return 1
-  src=$CACHE/src-$PROM_MODULE_VERSION
-  rm -rf "$src"
-  cp -r "$dir" "$src"
-  chmod -R u+w "$src"
-  (cd "$src" && GOWORK=off timeout "$BUILD_TIMEOUT" go build \
-    -ldflags "-X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Revision=module-$PROM_MODULE_VERSION" \
-    -o "$bin.tmp" ./cmd/prometheus) >"$CACHE/build-$PROM_MODULE_VERSION.log" 2>&1 || return 1
-  mv "$bin.tmp" "$bin"
-}
-
-find_prometheus() {
-  local bin=$CACHE/prometheus-$PROM_MODULE_VERSION
-  if [[ -x $bin ]] || build_prometheus "$bin"; then
-    PROM_BIN=$bin
-    PROM_NAME="Prometheus $(prometheus_release)"
-    return
-  fi
-  log "Prometheus 3 build failed; falling back to /usr/bin/prometheus"
-  [[ -x /usr/bin/prometheus ]] || { log "no /usr/bin/prometheus: apt-get install -y --no-install-recommends prometheus"; return 1; }
-  PROM_BIN=/usr/bin/prometheus
-  PROM_NAME="Prometheus $(/usr/bin/prometheus --version 2>&1 | awk 'NR == 1 {print $3}')"
+find_peer_prometheus() {
+  find_prometheus || return 1
+  PROM_NAME="Prometheus $PROM_RELEASE"
 }
 
 # build_alertmanager builds cmd/alertmanager from the module proxy into $CACHE, outside the repo.
@@ -447,7 +367,7 @@ main() {
   PROM_NAME="Prometheus" AM_NAME="Alertmanager"
   for peer in $PEERS; do
     case $peer in
-    prometheus) if find_prometheus; then rules_peers+=(prometheus); else FAILED=1; fi ;;
+    prometheus) if find_peer_prometheus; then rules_peers+=(prometheus); else FAILED=1; fi ;;
     alertmanager) if find_alertmanager; then route_peers+=(alertmanager); else FAILED=1; fi ;;
     *) log "unknown peer $peer (prometheus, alertmanager)"; exit 2 ;;
     esac

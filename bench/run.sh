@@ -47,24 +47,8 @@ TOOLS=$RUN_DIR/tools
 SERVER_PID=""
 FAILED=0
 
-log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-# stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL. Sets STOP_RC to the exit status.
-stop_pid() {
-  local pid=$1 limit=${2:-60} i
-  STOP_RC=0
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || STOP_RC=$?; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < limit * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop in ${limit}s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || STOP_RC=$?
-}
+# shellcheck source=lib/common.sh
+source "$ROOT/bench/lib/common.sh"
 
 cleanup() {
   local rc=$?
@@ -81,18 +65,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-}
 
 cpu_seconds() { # utime+stime of PID in seconds (USER_HZ is 100); 0 once it has exited
   local rest
@@ -116,51 +88,16 @@ build_lookout() {
   (cd "$ROOT" && go build -o bin/lookout ./cmd/lookout) >"$RUN_DIR/lookout-build.log" 2>&1
 }
 
-# prometheus_release maps the module version to the release: v0.313.5 is Prometheus 3.13.5.
-prometheus_release() {
-  local v=${PROM_MODULE_VERSION#v0.} minor
-  minor=${v%%.*}
-  echo "$((minor / 100)).$((minor % 100)).${v#*.}"
-}
-
-# build_prometheus builds cmd/prometheus from the module proxy into $CACHE, outside the repo.
-# Without the builtinassets tag the binary serves no web UI, which the benchmark does not need.
-build_prometheus() {
-  local bin=$1 release dir src
-  release=$(prometheus_release)
-  mkdir -p "$CACHE"
-  log "building Prometheus $release from github.com/prometheus/prometheus@$PROM_MODULE_VERSION (several minutes; log in $CACHE/build-$PROM_MODULE_VERSION.log)"
-  dir=$(cd "$CACHE" && GOWORK=off GOFLAGS=-mod=mod go mod download -json "github.com/prometheus/prometheus@$PROM_MODULE_VERSION" | awk -F'"' '$2 == "Dir" {print $4}')
-  [[ -n $dir && -d $dir ]] || return 1
-  src=$CACHE/src-$PROM_MODULE_VERSION
-  rm -rf "$src"
-  cp -r "$dir" "$src"
-  chmod -R u+w "$src"
-  (cd "$src" && GOWORK=off go build \
-    -ldflags "-X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Revision=module-$PROM_MODULE_VERSION" \
-    -o "$bin.tmp" ./cmd/prometheus) >"$CACHE/build-$PROM_MODULE_VERSION.log" 2>&1 || return 1
-  mv "$bin.tmp" "$bin"
-}
-
-# find_prometheus sets PROM_BIN and PROM_VERSION: the cached or freshly built Prometheus 3, else
-# Debian's prometheus 2.x (remote write 1.0 only).
-find_prometheus() {
-  local bin=$CACHE/prometheus-$PROM_MODULE_VERSION
-  if [[ -x $bin ]] || build_prometheus "$bin"; then
-    PROM_BIN=$bin
-    PROM_VERSION="$(prometheus_release) (module $PROM_MODULE_VERSION)"
-    return
-  fi
-  log "Prometheus 3 build failed; falling back to /usr/bin/prometheus"
-  if [[ ! -x /usr/bin/prometheus ]]; then
-    log "no /usr/bin/prometheus: apt-get install -y --no-install-recommends prometheus"
-    return 1
-  fi
-  PROM_BIN=/usr/bin/prometheus
-  PROM_VERSION=$(/usr/bin/prometheus --version 2>&1 | head -1)
-  if [[ $PROTOCOL == v2 ]]; then
-    log "Prometheus 2 has no remote write 2.0: using PROTOCOL=v1 for every server"
-    PROTOCOL=v1
+# find_peer sets PROM_BIN and PROM_VERSION. Prometheus 2 (the fallback) has no remote write 2.0.
+find_peer() {
+  find_prometheus || return 1
+  PROM_VERSION="$PROM_RELEASE (module $PROM_MODULE_VERSION)"
+  if [[ $PROM_FALLBACK == 1 ]]; then
+    PROM_VERSION="$PROM_RELEASE (Debian)"
+    if [[ $PROTOCOL == v2 ]]; then
+      log "Prometheus 2 has no remote write 2.0: using PROTOCOL=v1 for every server"
+      PROTOCOL=v1
+    fi
   fi
 }
 
@@ -210,22 +147,6 @@ wait_ready() {
   done
   log "server not ready after 120s"
   return 1
-}
-
-# wait_quiet waits up to QUIET_WAIT seconds for the machine to be nearly idle (under 0.3 of a
-# core busy over 2 seconds), so that other work on a shared machine disturbs the figures less.
-# The load and query tools also measure what other processes used, and the report flags it.
-wait_quiet() {
-  local i a b
-  for ((i = 0; i < QUIET_WAIT; i += 2)); do
-    a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat)
-    sleep 2
-    b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat)
-    if (((b - a) < 60)); then # ticks of 1/100 s over 2 s: < 0.3 cores
-      return 0
-    fi
-  done
-  log "machine still busy after ${QUIET_WAIT}s (load average $(cut -d' ' -f1-3 /proc/loadavg)); measuring anyway"
 }
 
 # has_block DIR: a persisted TSDB block (a meta.json) exists under DIR.
@@ -336,7 +257,7 @@ main() {
       fi
       ;;
     prometheus)
-      find_prometheus || { FAILED=1; continue; }
+      find_peer || { FAILED=1; continue; }
       ;;
     *)
       log "unknown server $name"
