@@ -9,24 +9,14 @@
 //   LOOKOUT_URL=http://127.0.0.1:9090 node --test e2e/alerting.test.mjs
 
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { after, afterEach, before, beforeEach, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { test } from 'node:test';
+import { BASE, screenshot as shoot, useBrowser } from './browser.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BASE = (process.env.LOOKOUT_URL || '').replace(/\/+$/, '');
-const OUTPUT_DIR = path.resolve(process.env.TEST_OUTPUT_DIR || path.join(here, 'output'));
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const READY_TIMEOUT_MS = 60_000;
 const ALERT = 'E2EAlwaysFiring';
 const AM = '/alertmanager/api/v2';
 
-let browser;
-let context;
 let page;
-let pageErrors;
 
 async function getJSON(pathAndQuery, init) {
   const res = await fetch(`${BASE}${pathAndQuery}`, init);
@@ -52,8 +42,8 @@ async function eventually(what, fn, timeoutMs = READY_TIMEOUT_MS) {
   throw new Error(`${what} within ${timeoutMs / 1000}s (last: ${last})`);
 }
 
-async function screenshot(name) {
-  await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}.png`), fullPage: true });
+function screenshot(name) {
+  return shoot(page, name);
 }
 
 function alertItem(name = ALERT) {
@@ -71,43 +61,20 @@ async function expireTestSilences() {
   }
 }
 
-before(async () => {
-  assert.ok(BASE, 'set LOOKOUT_URL to the base URL of a running Lookout server');
-  await mkdir(OUTPUT_DIR, { recursive: true });
-  const status = await getJSON(`${AM}/status`).catch((err) => {
-    throw new Error(`the Alertmanager API is not served at ${BASE}${AM}: ${err.message}`);
-  });
-  assert.ok(status.config, 'Alertmanager status has a config');
-  await expireTestSilences();
-  // The rule fires on its first evaluation; wait until Alertmanager has it.
-  await eventually(`${ALERT} did not reach Alertmanager`, async () => {
-    const alerts = await getJSON(`${AM}/alerts?${new URLSearchParams({ filter: `alertname="${ALERT}"` })}`);
-    return alerts.length === 1 && alerts[0].status.state === 'active';
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-});
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  pageErrors = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-});
-
-afterEach(async () => {
-  await context.close();
-  assert.deepEqual(pageErrors, [], 'uncaught errors in the page');
+useBrowser({
+  prepare: async () => {
+    const status = await getJSON(`${AM}/status`).catch((err) => {
+      throw new Error(`the Alertmanager API is not served at ${BASE}${AM}: ${err.message}`);
+    });
+    assert.ok(status.config, 'Alertmanager status has a config');
+    await expireTestSilences();
+    // The rule fires on its first evaluation; wait until Alertmanager has it.
+    await eventually(`${ALERT} did not reach Alertmanager`, async () => {
+      const alerts = await getJSON(`${AM}/alerts?${new URLSearchParams({ filter: `alertname="${ALERT}"` })}`);
+      return alerts.length === 1 && alerts[0].status.state === 'active';
+    });
+  },
+  onPage: (p) => { page = p; },
 });
 
 test('alerts page shows the firing alert with its runbook', { timeout: 90_000 }, async () => {

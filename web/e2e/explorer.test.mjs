@@ -5,22 +5,12 @@
 //   LOOKOUT_URL=http://127.0.0.1:9090 node --test e2e/*.test.mjs
 
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { after, afterEach, before, beforeEach, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { test } from 'node:test';
+import { BASE, screenshot as shoot, useBrowser } from './browser.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BASE = (process.env.LOOKOUT_URL || '').replace(/\/+$/, '');
-const OUTPUT_DIR = path.resolve(process.env.TEST_OUTPUT_DIR || path.join(here, 'output'));
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const READY_TIMEOUT_MS = 60_000;
 
-let browser;
-let context;
 let page;
-let pageErrors;
 
 async function api(pathAndQuery) {
   const res = await fetch(`${BASE}${pathAndQuery}`);
@@ -47,39 +37,11 @@ async function waitForSelfScrape() {
   throw new Error(`up{job="lookout"} did not appear within ${READY_TIMEOUT_MS / 1000}s (${last})`);
 }
 
-async function screenshot(name) {
-  await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}.png`), fullPage: true });
+function screenshot(name) {
+  return shoot(page, name);
 }
 
-before(async () => {
-  assert.ok(BASE, 'set LOOKOUT_URL to the base URL of a running Lookout server');
-  await mkdir(OUTPUT_DIR, { recursive: true });
-  await waitForSelfScrape();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-});
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  pageErrors = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-});
-
-afterEach(async () => {
-  await context.close();
-  assert.deepEqual(pageErrors, [], 'uncaught errors in the page');
-});
+useBrowser({ prepare: waitForSelfScrape, onPage: (p) => { page = p; } });
 
 test('explorer runs a query and shows table and graph', { timeout: 90_000 }, async () => {
   await page.goto(`${BASE}/graph`);
