@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -28,6 +27,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
 	"github.com/lookout-dev/lookout/internal/pipeline"
 )
 
@@ -49,16 +49,19 @@ var ErrBadRequest = errors.New("bad request")
 type Options struct {
 	// Promote names extra resource attributes that become stream labels.
 	Promote []string
-	// MaxLineBytes truncates longer bodies, appending TruncatedMarker; 0 means no limit.
+	// MaxLineBytes bounds one body; longer ones are cut and end in
+	// logmetrics.TruncatedSuffix. Zero means logmetrics.DefaultMaxLineBytes.
 	MaxLineBytes int
+	// Metrics receives the ingest counters; nil counts nothing.
+	Metrics *logmetrics.Metrics
 	// Now is the clock for records without any timestamp; nil means time.Now.
 	Now func() time.Time
 
 	_ struct{}
 }
 
-// TruncatedMarker ends a body cut at MaxLineBytes.
-const TruncatedMarker = "…[truncated]"
+// protocol is the protocol label of this receiver's metrics.
+const protocol = "otlp"
 
 // Receiver converts OTLP log exports and hands them to a consumer.
 type Receiver struct {
@@ -75,6 +78,9 @@ func New(logger *slog.Logger, next pipeline.Consumer[[]event.Record], opts Optio
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxLineBytes <= 0 {
+		opts.MaxLineBytes = logmetrics.DefaultMaxLineBytes
 	}
 	idx := make(map[string]bool, len(DefaultIndexLabels)+len(opts.Promote))
 	for _, k := range DefaultIndexLabels {
@@ -127,7 +133,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := rc.consume(r.Context(), req.Logs()); err != nil {
 		code := StatusOf(err)
 		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "5")
+			w.Header().Set("Retry-After", strconv.Itoa(int(logmetrics.RetryAfter.Seconds())))
 		}
 		http.Error(w, err.Error(), code)
 		return
@@ -148,17 +154,13 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // StatusOf maps a consumer error to an HTTP status: ErrBadRequest → 400,
-// errors that say so through a Status() int method keep their status, the
-// rest → 503.
+// else logmetrics.Status (429 when overloaded, 503 otherwise).
 func StatusOf(err error) int {
-	var s interface{ HTTPStatus() int }
-	switch {
-	case errors.Is(err, ErrBadRequest):
+	if errors.Is(err, ErrBadRequest) {
 		return http.StatusBadRequest
-	case errors.As(err, &s):
-		return s.HTTPStatus()
 	}
-	return http.StatusServiceUnavailable
+	code, _ := logmetrics.Status(err)
+	return code
 }
 
 // GRPC returns the OTLP/gRPC logs service backed by the receiver.
@@ -188,7 +190,13 @@ func (rc *Receiver) consume(ctx context.Context, ld plog.Logs) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	return rc.next.Consume(ctx, recs)
+	if err := rc.next.Consume(ctx, recs); err != nil {
+		_, reason := logmetrics.Status(err)
+		rc.opts.Metrics.Reject(protocol, reason, len(recs))
+		return err
+	}
+	rc.opts.Metrics.Accept(protocol, recs)
+	return nil
 }
 
 // Convert turns OTLP logs into event records.
@@ -264,7 +272,7 @@ func (rc *Receiver) record(lset labels.Labels, scope []event.Attr, lr plog.LogRe
 		Kind:   event.KindLog,
 		Time:   ts,
 		Labels: lset,
-		Body:   truncate(repair(lr.Body().AsString()), rc.opts.MaxLineBytes),
+		Body:   rc.opts.Metrics.Line(protocol, lr.Body().AsString(), rc.opts.MaxLineBytes),
 		Level:  Level(lr.SeverityNumber(), lr.SeverityText()),
 		Attrs:  attrs,
 	}
@@ -342,19 +350,6 @@ func sanitize(k string) string {
 }
 
 func repair(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
-func truncate(s string, limit int) string {
-	if limit <= 0 || len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + TruncatedMarker
+	s, _ = logmetrics.Clean(s, 0)
+	return s
 }

@@ -2,6 +2,7 @@ package otlplogs_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,7 @@ import (
 	_ "google.golang.org/grpc/encoding/gzip"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
 	"github.com/lookout-dev/lookout/internal/ingest/otlplogs"
 	"github.com/lookout-dev/lookout/internal/pipeline"
 )
@@ -123,11 +125,6 @@ func TestSDKExportGRPC(t *testing.T) {
 	checkRecord(t, s.records())
 }
 
-type statusErr int
-
-func (e statusErr) Error() string   { return "store says no" }
-func (e statusErr) HTTPStatus() int { return int(e) }
-
 func TestHTTPErrors(t *testing.T) {
 	valid := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"x` + "\xff" + `y"}}]}]}]}`
 	cases := []struct {
@@ -139,7 +136,7 @@ func TestHTTPErrors(t *testing.T) {
 		{name: "bad json", ct: "application/json", body: "{", want: 400, wantText: "decode OTLP logs request"},
 		{name: "bad proto", ct: "application/x-protobuf", body: "\xff\xff\xff", want: 400, wantText: "decode OTLP logs request"},
 		{name: "unknown type", ct: "text/plain", body: "x", want: 415, wantText: "application/x-protobuf"},
-		{name: "overloaded", ct: "application/json", body: valid, err: statusErr(429), want: 429},
+		{name: "overloaded", ct: "application/json", body: valid, err: fmt.Errorf("%w: store full", logmetrics.ErrOverloaded), want: 429},
 		{name: "store down", ct: "application/json", body: valid, err: context.DeadlineExceeded, want: 503},
 		{name: "ok", ct: "application/json", body: valid, want: 200},
 	}
@@ -167,16 +164,16 @@ func TestHTTPErrors(t *testing.T) {
 
 func TestTruncateAndPromote(t *testing.T) {
 	s := &sink{}
-	rc := otlplogs.New(nil, pipeline.Consumer[[]event.Record](s), otlplogs.Options{MaxLineBytes: 5, Promote: []string{"host.name"}})
+	rc := otlplogs.New(nil, pipeline.Consumer[[]event.Record](s), otlplogs.Options{MaxLineBytes: 2 + len(logmetrics.TruncatedSuffix), Promote: []string{"host.name"}})
 	body := `{"resourceLogs":[{"resource":{"attributes":[{"key":"host.name","value":{"stringValue":"web-1"}}]},` +
-		`"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":"7","body":{"stringValue":"héllo world"}}]}]}]}`
+		`"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":"7","body":{"stringValue":"héllo world, a longer line"}}]}]}]}`
 	req := httptest.NewRequest(http.MethodPost, "/v1/logs", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	rc.ServeHTTP(rec, req)
 	require.Equal(t, 200, rec.Code)
 	r := s.records()[0]
-	require.Equal(t, "héll"+otlplogs.TruncatedMarker, r.Body, "cut on a rune boundary")
+	require.Equal(t, "h"+logmetrics.TruncatedSuffix, r.Body, "cut on a rune boundary")
 	require.Equal(t, int64(7), r.Time, "observed time when the record has none")
 	require.Equal(t, `{host_name="web-1", service_name="unknown_service"}`, r.Labels.String())
 }
