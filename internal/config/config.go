@@ -16,6 +16,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +43,8 @@ type Config struct {
 	Ingest  Ingest  `yaml:"ingest,omitempty"`
 	// Alertmanager configures where alerts from rules are routed.
 	Alertmanager Alertmanager `yaml:"alertmanager,omitempty"`
+	// Logs configures log ingest, processing, storage and log rules.
+	Logs Logs `yaml:"logs,omitempty"`
 
 	// Source is the file the config was loaded from, empty for the built-in default.
 	Source string `yaml:"-"`
@@ -55,7 +58,7 @@ var prometheusKeys = map[string]bool{
 }
 
 // lookoutKeys are the top-level keys owned by this package.
-var lookoutKeys = map[string]bool{"server": true, "auth": true, "metrics": true, "ingest": true, "alertmanager": true}
+var lookoutKeys = map[string]bool{"server": true, "auth": true, "metrics": true, "ingest": true, "alertmanager": true, "logs": true}
 
 // Server configures the listeners.
 type Server struct {
@@ -345,12 +348,19 @@ func load(content []byte, dir string, logger *slog.Logger) (*Config, error) {
 		Metrics:      DefaultMetrics,
 		Ingest:       DefaultIngest,
 		Alertmanager: DefaultAlertmanager,
+		Logs:         DefaultLogs,
 	}
 	if err := yamlv2.UnmarshalStrict(blankLines(content, promRanges), c); err != nil {
 		return nil, err
 	}
 	if err := c.Alertmanager.resolve(dir); err != nil {
 		return nil, err
+	}
+	if reflect.ValueOf(c.Logs).IsZero() { // "logs:" with nothing under it
+		c.Logs = DefaultLogs
+	}
+	for i, f := range c.Logs.RuleFiles {
+		c.Logs.RuleFiles[i] = commoncfg.JoinDir(dir, f)
 	}
 	return c, nil
 }
