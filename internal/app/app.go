@@ -79,6 +79,7 @@ type App struct {
 	auth      *auth.Authenticator
 	admission *admission.Metrics
 	limiter   *admission.Limiter
+	logs      *logs
 
 	internalToken string
 	startTime     time.Time
@@ -148,12 +149,17 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.serve()
+	if err := a.startLogs(); err != nil {
+		a.closeListeners()
+		return err
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		a.openStoreAndRun()
 	}()
 	a.logger.Info("lookout started", "listen", a.Addr(), "otlp_grpc", a.OTLPGRPCAddr(), "otlp_http", a.OTLPHTTPAddr(),
+		"syslog", a.SyslogAddr(),
 		"data_dir", a.opts.DataDir, "auth", a.auth.Enabled())
 	return nil
 }
@@ -216,18 +222,19 @@ func (a *App) build() error {
 		return err
 	}
 	a.rules = rules.NewManager(&rules.ManagerOptions{
-		Appendable:      a.store,
-		Queryable:       a.store,
-		QueryFunc:       rules.EngineQueryFunc(a.engine, a.store),
-		NotifyFunc:      a.sendAlerts,
-		Context:         a.ctx,
-		Logger:          a.logger.With("component", "rules"),
-		Registerer:      a.reg,
+		Appendable: a.store,
+		Queryable:  a.store,
+		QueryFunc:  rules.EngineQueryFunc(a.engine, a.store),
+		NotifyFunc: a.sendAlerts,
+		Context:    a.ctx,
+		Logger:     a.logger.With("component", "rules"),
+		// ruler="metrics" sets these apart from the log rules' (ruler="logs").
+		Registerer:      prometheus.WrapRegistererWith(prometheus.Labels{"ruler": "metrics"}, a.reg),
 		OutageTolerance: time.Hour,
 		ForGracePeriod:  10 * time.Minute,
 		ResendDelay:     time.Minute,
 	})
-	return nil
+	return a.buildLogs(cfg)
 }
 
 // openStoreAndRun replays the WAL, then starts everything that writes.
@@ -256,6 +263,7 @@ func (a *App) openStoreAndRun() {
 	a.goLoop("discovery", func() error { return a.discovery.Run() })
 	a.goLoop("scrape", func() error { return a.scrape.Run(a.discovery.SyncCh()) })
 	a.goLoop("rules", func() error { a.rules.Run(); return nil })
+	a.goLoop("log-rules", func() error { a.logs.rules.Run(); return nil })
 	a.goLoop("config-watch", func() error { a.watchConfig(); return nil })
 	a.goLoop("discovery-notify", func() error { return a.notifySD.Run() })
 	a.goLoop("notifier", func() error { a.notifier.Run(a.notifySD.SyncCh()); return nil })
@@ -357,6 +365,14 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.rules != nil {
 			a.rules.Stop()
 		}
+		if a.logs != nil && a.logs.rules != nil {
+			a.logs.rules.Stop()
+		}
+		if a.logs != nil && a.logs.syslog != nil {
+			if err := a.logs.syslog.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("stop syslog receiver: %w", err))
+			}
+		}
 		if a.notifier != nil {
 			a.notifier.Stop()
 		}
@@ -368,6 +384,11 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.store != nil {
 			if err := a.store.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close metrics store: %w", err))
+			}
+		}
+		if a.logs != nil {
+			if err := a.logs.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close event store: %w", err))
 			}
 		}
 		a.logger.Info("lookout stopped")

@@ -160,7 +160,8 @@ func (a *App) mainHandler(router http.Handler) http.Handler {
 	am := a.alerting.Handler()
 	mux.Handle(alerting.Prefix+"/api/", am)
 	mux.Handle("/api/v2/", rootAMAPI(am))
-	mux.Handle("/", ui.Handler())
+	a.registerLogRoutes(mux)
+	mux.Handle("/", uiOrElastic(ui.Handler(), a.elasticHandler()))
 
 	public := map[string]bool{"/-/healthy": true, "/-/ready": true, "/health": true}
 	authed := a.auth.Middleware(mux, func(r *http.Request) {
@@ -184,10 +185,11 @@ func (a *App) otlpHTTPHandler(router http.Handler) http.Handler {
 	metrics := a.otlpIngest(router, "otlp_http")
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/metrics", metrics)
-	for _, signal := range []string{"logs", "traces"} {
+	mux.Handle("POST /v1/logs", a.guard(a.logs.otlp, "otlp_http", http.StatusTooManyRequests))
+	for _, signal := range []string{"traces"} {
 		mux.HandleFunc("POST /v1/"+signal, func(w http.ResponseWriter, _ *http.Request) {
 			a.admission.Rejected.WithLabelValues("otlp_http", "unsupported_signal").Inc()
-			http.Error(w, "OTLP "+signal+" are not supported by this Lookout version; only /v1/metrics is", http.StatusNotFound)
+			http.Error(w, "OTLP "+signal+" are not supported by this Lookout version; only /v1/metrics and /v1/logs are", http.StatusNotFound)
 		})
 	}
 	h := a.auth.Middleware(mux, func(*http.Request) {
@@ -246,8 +248,15 @@ func protocolOf(path string) string {
 	switch path {
 	case "/api/v1/write":
 		return "remote_write"
-	case "/api/v1/otlp/v1/metrics", "/v1/metrics":
+	case "/api/v1/otlp/v1/metrics", "/v1/metrics", "/v1/logs", "/otlp/v1/logs":
 		return "otlp_http"
+	case "/loki/api/v1/push":
+		return "loki_push"
+	case "/api/v1/logs":
+		return "logs_http"
+	}
+	if strings.HasSuffix(path, "/_bulk") {
+		return "elastic_bulk"
 	}
 	return ""
 }
@@ -258,6 +267,17 @@ func routeLabel(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(p, "/api/v1/label/"):
 		return "/api/v1/label/:name/values"
+	case strings.HasPrefix(p, "/loki/api/v1/label/"):
+		return "/loki/api/v1/label/:name/values"
+	case strings.HasSuffix(p, "/_bulk"):
+		return "/:index/_bulk"
+	case strings.HasPrefix(p, "/_"), strings.HasPrefix(p, "/elastic/"):
+		return "/elastic"
+	case strings.HasPrefix(p, "/loki/api/v1/"), strings.HasPrefix(p, "/otlp/v1/"):
+		if len(p) > 64 {
+			return "other"
+		}
+		return p
 	case strings.HasPrefix(p, "/api/v2/silence/"), strings.HasPrefix(p, "/alertmanager/api/v2/silence/"):
 		return "/api/v2/silence/:id"
 	case strings.HasPrefix(p, "/api/v1/"), strings.HasPrefix(p, "/-/"), strings.HasPrefix(p, "/v1/"),

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -33,6 +34,7 @@ func checkListenAuth(cfg *config.Config, insecureNoAuth bool) error {
 		{"--listen (server.listen)", cfg.Server.Listen},
 		{"--otlp-grpc-listen (server.otlp_grpc_listen)", cfg.Server.OTLPGRPCListen},
 		{"--otlp-http-listen (server.otlp_http_listen)", cfg.Server.OTLPHTTPListen},
+		{"--syslog-listen (logs.syslog_listen)", cfg.Logs.SyslogListen},
 	} {
 		if l.addr == "" || l.addr == disabled {
 			continue
@@ -113,6 +115,7 @@ func (a *App) serve() {
 			grpc.UnaryInterceptor(a.grpcAuth),
 		)
 		pmetricotlp.RegisterGRPCServer(a.grpcSrv, otlp.NewMetricsServer(a.otlpIngest(api, "otlp_grpc"), a.admission.Rejected))
+		plogotlp.RegisterGRPCServer(a.grpcSrv, a.logs.otlp.GRPC())
 		a.goServe("otlp_grpc", func() error { return a.grpcSrv.Serve(a.grpcLn) })
 	}
 }

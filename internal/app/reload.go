@@ -127,6 +127,9 @@ func (a *App) applyPrometheus(cfg *config.Config) (*config.Config, error) {
 	if err := a.applyAlerting(pc); err != nil {
 		return nil, err
 	}
+	if err := a.applyLogs(cfg); err != nil {
+		return nil, err
+	}
 	if err := a.scrape.ApplyConfig(pc); err != nil {
 		return nil, fmt.Errorf("apply scrape config: %w", err)
 	}

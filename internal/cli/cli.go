@@ -69,7 +69,7 @@ func newRoot(io IO) *cobra.Command {
 
 // serverFlags are the flags of `lookout server`; each overrides the config file.
 type serverFlags struct {
-	configFile, dataDir, listen, otlpGRPC, otlpHTTP, logLevel string
+	configFile, dataDir, listen, otlpGRPC, otlpHTTP, syslog, logLevel string
 	insecureNoAuth                                            bool
 }
 
@@ -80,6 +80,7 @@ func (f *serverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.listen, "listen", "", "HOST:PORT of the UI, APIs and HTTP ingest (default 127.0.0.1:9900)")
 	fl.StringVar(&f.otlpGRPC, "otlp-grpc-listen", "", `HOST:PORT of the OTLP gRPC receiver, or "off" (default 127.0.0.1:4317)`)
 	fl.StringVar(&f.otlpHTTP, "otlp-http-listen", "", `HOST:PORT of the OTLP HTTP receiver, or "off" (default 127.0.0.1:4318)`)
+	fl.StringVar(&f.syslog, "syslog-listen", "", `HOST:PORT of the syslog receiver (UDP and TCP), or "off" (default off)`)
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	fl.BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "allow non-loopback listeners without authentication")
 }
@@ -117,6 +118,12 @@ func (f *serverFlags) load() (*config.Config, error) {
 	if f.otlpHTTP != "" {
 		cfg.Server.OTLPHTTPListen = f.otlpHTTP
 	}
+	if f.syslog != "" {
+		cfg.Logs.SyslogListen = f.syslog
+		if err := cfg.Logs.Validate(); err != nil {
+			return nil, exitError{code: 2, err: err}
+		}
+	}
 	if f.logLevel != "" {
 		cfg.Server.LogLevel = f.logLevel
 		if err := cfg.Server.Validate(); err != nil {
@@ -129,7 +136,7 @@ func (f *serverFlags) load() (*config.Config, error) {
 func (f *serverFlags) flagMap() map[string]string {
 	return map[string]string{
 		"config": f.configFile, "data-dir": f.dataDir, "listen": f.listen,
-		"otlp-grpc-listen": f.otlpGRPC, "otlp-http-listen": f.otlpHTTP,
+		"otlp-grpc-listen": f.otlpGRPC, "otlp-http-listen": f.otlpHTTP, "syslog-listen": f.syslog,
 		"insecure-no-auth": fmt.Sprint(f.insecureNoAuth),
 	}
 }
