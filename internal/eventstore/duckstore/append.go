@@ -1,0 +1,388 @@
+package duckstore
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	duckdb "github.com/marcboeker/go-duckdb/v2"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/eventstore"
+)
+
+// Append implements eventstore.Store. Each UTC day of the batch is one
+// DuckDB transaction in that day's partition, and Append returns after the
+// last one commits; DuckDB writes and fsyncs the partition's WAL before a
+// commit returns. A batch spanning several days that fails part-way may
+// leave the days committed before the failure stored, so a retry can
+// duplicate them (at-least-once).
+//
+// Invalid UTF-8 in labels, body, level, ids and attributes is replaced by
+// U+FFFD, one per invalid run, because DuckDB's VARCHAR must be valid UTF-8.
+// A record of an unknown kind fails the whole batch.
+func (s *Store) Append(ctx context.Context, batch []event.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	start := time.Now()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.isClosed() {
+		return eventstore.ErrClosed
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+
+	byDay := map[int64][]int{}
+	for i := range batch {
+		if k := batch[i].Kind; k < event.KindLog || k > event.KindRUM {
+			return fmt.Errorf("append: record %d has unknown kind %d", i, k)
+		}
+		d := dayOf(batch[i].Time)
+		byDay[d] = append(byDay[d], i)
+	}
+	days := make([]int64, 0, len(byDay))
+	for d := range byDay {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	var bytes int
+	for _, d := range days {
+		n, err := s.appendDay(ctx, d, batch, byDay[d])
+		if err != nil {
+			return err
+		}
+		bytes += n
+	}
+	s.metrics.appendedRecords.Add(float64(len(batch)))
+	s.metrics.appendedBytes.Add(float64(bytes))
+	s.metrics.appendDuration.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// row is a record ready to append.
+type row struct {
+	kind                         event.Kind
+	ts                           int64
+	id                           uint32
+	level, body, traceID, spanID string
+	attrs                        string
+}
+
+// appendDay appends the records batch[idx], all of one day, in one
+// transaction. It returns their body bytes.
+func (s *Store) appendDay(ctx context.Context, day int64, batch []event.Record, idx []int) (int, error) {
+	p, err := s.livePartition(ctx, day)
+	if err != nil {
+		return 0, err
+	}
+
+	// Resolve streams and levels. Only the writer changes the maps read
+	// here, so it may read them without mu.
+	var (
+		newStreams = map[string]*stream{}
+		changes    = map[*stream]*pstream{}
+		newLevels  = map[event.Kind][]string{}
+		newTables  []event.Kind
+		rows       = make([]row, len(idx))
+		nextID     = p.nextID
+		bytes      int
+	)
+	for j, i := range idx {
+		r := &batch[i]
+		ls := validLabels(r.Labels)
+		key := streamKey(r.Kind, ls)
+		st := s.streams[key]
+		if st == nil {
+			if st = newStreams[key]; st == nil {
+				st = &stream{kind: r.Kind, labels: ls.Copy(), key: key}
+				newStreams[key] = st
+			}
+		}
+		ch := changes[st]
+		if ch == nil {
+			if old := p.streams[st]; old != nil {
+				c := *old
+				ch = &c
+			} else {
+				ch = &pstream{id: nextID, min: r.Time, max: r.Time}
+				nextID++
+			}
+			changes[st] = ch
+		}
+		ch.min, ch.max = min(ch.min, r.Time), max(ch.max, r.Time)
+
+		level := validString(r.Level)
+		if !slices.Contains(p.levels[r.Kind], level) && !slices.Contains(newLevels[r.Kind], level) {
+			newLevels[r.Kind] = append(newLevels[r.Kind], level)
+		}
+		if !p.tables[r.Kind] && !slices.Contains(newTables, r.Kind) {
+			newTables = append(newTables, r.Kind)
+		}
+		rows[j] = row{
+			kind:    r.Kind,
+			ts:      r.Time,
+			id:      ch.id,
+			level:   level,
+			body:    validString(r.Body),
+			traceID: validString(r.TraceID),
+			spanID:  validString(r.SpanID),
+			attrs:   encodeAttrs(r.Attrs),
+		}
+		bytes += len(rows[j].body)
+	}
+	for _, k := range newTables {
+		if err := p.ensureTable(ctx, s.wconn, k); err != nil {
+			return 0, err
+		}
+	}
+
+	if err := s.commitRows(ctx, p, rows, changes, newLevels); err != nil {
+		return 0, err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, st := range newStreams {
+		st.index = len(s.byKind[st.kind])
+		s.streams[key] = st
+		s.byKind[st.kind] = append(s.byKind[st.kind], st)
+	}
+	for st, ch := range changes {
+		if old := p.streams[st]; old != nil {
+			*old = *ch
+			continue
+		}
+		p.streams[st] = ch
+		st.parts++
+	}
+	p.nextID = nextID
+	for k, ls := range newLevels {
+		merged := append(slices.Clone(p.levels[k]), ls...)
+		slices.Sort(merged)
+		p.levels[k] = merged
+	}
+	for _, k := range newTables {
+		p.tables[k] = true
+	}
+	return bytes, nil
+}
+
+// livePartition returns the partition that takes new records of day,
+// creating it if needed. The caller holds wmu.
+func (s *Store) livePartition(ctx context.Context, day int64) (*partition, error) {
+	if p := s.live[day]; p != nil {
+		return p, nil
+	}
+	p := newPartition(s.dir, day, s.nextGen)
+	s.nextGen++ // a failed attempt does not reuse the name
+	if err := p.attach(ctx, s.wconn, s.rowGroup); err != nil {
+		_, _ = s.wconn.ExecContext(context.Background(), "DETACH DATABASE IF EXISTS "+quoteIdent(p.alias)) // best effort; the attach error matters
+		_ = removePartitionFiles(p.path)
+		return nil, err
+	}
+	s.mu.Lock()
+	s.parts = append(s.parts, p)
+	sortParts(s.parts)
+	s.live[day] = p
+	s.mu.Unlock()
+	s.logger.Debug("partition created", "partition", p.name)
+	return p, nil
+}
+
+// commitRows writes rows and the stream and level changes into p in one
+// transaction.
+func (s *Store) commitRows(ctx context.Context, p *partition, rows []row, changes map[*stream]*pstream, newLevels map[event.Kind][]string) (err error) {
+	conn := s.wconn
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("begin append: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// The transaction is dead either way; the first error says why.
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+
+	var q query
+	q.sql("INSERT OR REPLACE INTO ", quoteIdent(p.alias), ".streams VALUES ")
+	n := 0
+	for st, ch := range changes {
+		if old := p.streams[st]; old != nil && *old == *ch {
+			continue
+		}
+		if n > 0 {
+			q.sql(",")
+		}
+		n++
+		q.sql("(").int(int64(ch.id)).sql(",").int(int64(st.kind)).sql(",").str(encodeLabels(st.labels)).
+			sql(",").int(ch.min).sql(",").int(ch.max).sql(")")
+	}
+	if n > 0 {
+		if _, err := conn.ExecContext(ctx, q.String()); err != nil {
+			return fmt.Errorf("update streams of partition %s: %w", p.name, err)
+		}
+	}
+	if len(newLevels) > 0 {
+		var q query
+		q.sql("INSERT OR IGNORE INTO ", quoteIdent(p.alias), ".levels VALUES ")
+		n := 0
+		for k, ls := range newLevels {
+			for _, l := range ls {
+				if n > 0 {
+					q.sql(",")
+				}
+				n++
+				q.sql("(").int(int64(k)).sql(",").str(l).sql(")")
+			}
+		}
+		if _, err := conn.ExecContext(ctx, q.String()); err != nil {
+			return fmt.Errorf("update levels of partition %s: %w", p.name, err)
+		}
+	}
+
+	err = conn.Raw(func(dc any) error {
+		for _, k := range kinds {
+			if err := s.appendKind(dc.(driver.Conn), p, k, rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Not ctx: a commit must not be interrupted half-way.
+	if _, err := conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+		return fmt.Errorf("commit append: %w", err)
+	}
+	return nil
+}
+
+// appendKind appends the rows of kind k with DuckDB's appender, inside the
+// connection's open transaction.
+func (s *Store) appendKind(dc driver.Conn, p *partition, k event.Kind, rows []row) error {
+	var a *duckdb.Appender
+	for i := range rows {
+		r := &rows[i]
+		if r.kind != k {
+			continue
+		}
+		if a == nil {
+			var err error
+			if a, err = duckdb.NewAppender(dc, p.alias, "main", tableName(k)); err != nil {
+				return fmt.Errorf("append to partition %s: %w", p.name, err)
+			}
+		}
+		seq := s.nextSeq
+		s.nextSeq++
+		if err := a.AppendRow(r.ts, seq, r.id, bytesOf(r.level), bytesOf(r.body), bytesOf(r.traceID), bytesOf(r.spanID), bytesOf(r.attrs)); err != nil {
+			_ = a.Close() // the row error matters more
+			return fmt.Errorf("append to partition %s: %w", p.name, err)
+		}
+	}
+	if a == nil {
+		return nil
+	}
+	if err := a.Close(); err != nil {
+		return fmt.Errorf("append to partition %s: %w", p.name, err)
+	}
+	return nil
+}
+
+// bytesOf returns the bytes of s without copying them. go-duckdb copies a
+// []byte value into DuckDB's vector within AppendRow and keeps nothing, so
+// the result is only used for that call and never written. It passes
+// strings as []byte because go-duckdb hands a string to DuckDB as a C string,
+// which ends at the first NUL byte.
+func bytesOf(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+func validString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+func validLabels(ls labels.Labels) labels.Labels {
+	valid := true
+	ls.Range(func(l labels.Label) {
+		valid = valid && utf8.ValidString(l.Name) && utf8.ValidString(l.Value)
+	})
+	if valid {
+		return ls
+	}
+	b := labels.NewScratchBuilder(ls.Len())
+	ls.Range(func(l labels.Label) { b.Add(validString(l.Name), validString(l.Value)) })
+	b.Sort()
+	return b.Labels()
+}
+
+// encodeAttrs encodes attributes as a JSON array of [key, value] pairs,
+// which keeps their order and duplicates; "" when there are none.
+func encodeAttrs(attrs []event.Attr) string {
+	if len(attrs) == 0 {
+		return ""
+	}
+	b := make([]byte, 0, 64)
+	b = append(b, '[')
+	for i, a := range attrs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendJSONString(b, validString(a.Key))
+		b = append(b, ',')
+		b = appendJSONString(b, validString(a.Value))
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	return string(b)
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// decodeAttrs decodes encodeAttrs' output into dst[:0].
+func decodeAttrs(dst []event.Attr, s string) ([]event.Attr, error) {
+	dst = dst[:0]
+	if s == "" {
+		return dst, nil
+	}
+	var pairs [][2]string
+	if err := json.Unmarshal([]byte(s), &pairs); err != nil {
+		return dst, fmt.Errorf("decode attributes: %w", err)
+	}
+	for _, p := range pairs {
+		dst = append(dst, event.Attr{Key: p[0], Value: p[1]})
+	}
+	return dst, nil
+}

@@ -1,0 +1,84 @@
+package duckstore
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the store's Prometheus metrics.
+type metrics struct {
+	reg              prometheus.Registerer
+	collectors       []prometheus.Collector
+	appendedRecords  prometheus.Counter
+	appendedBytes    prometheus.Counter
+	appendDuration   prometheus.Histogram
+	queryDuration    *prometheus.HistogramVec
+	retentionDeleted prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, s *Store) (*metrics, error) {
+	m := &metrics{
+		reg: reg,
+		appendedRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lookout_eventstore_appended_records_total",
+			Help: "Records durably appended to the event store.",
+		}),
+		appendedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lookout_eventstore_appended_bytes_total",
+			Help: "Body bytes durably appended to the event store.",
+		}),
+		appendDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:                        "lookout_eventstore_append_duration_seconds",
+			Help:                        "Time to append and commit one batch.",
+			Buckets:                     prometheus.DefBuckets,
+			NativeHistogramBucketFactor: 1.1,
+		}),
+		queryDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:                        "lookout_eventstore_query_duration_seconds",
+			Help:                        "Time to answer a query, by operation; for select, until the iteration ends.",
+			Buckets:                     prometheus.DefBuckets,
+			NativeHistogramBucketFactor: 1.1,
+		}, []string{"op"}),
+		retentionDeleted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lookout_eventstore_retention_deleted_records_total",
+			Help: "Records deleted by retention.",
+		}),
+	}
+	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lookout_eventstore_size_bytes",
+		Help: "Size of the event store's files on disk.",
+	}, func() float64 { return float64(s.Size()) })
+	partitions := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lookout_eventstore_partitions",
+		Help: "Live day partitions of the event store.",
+	}, func() float64 {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		return float64(len(s.parts))
+	})
+	m.collectors = []prometheus.Collector{m.appendedRecords, m.appendedBytes, m.appendDuration, m.queryDuration, m.retentionDeleted, size, partitions}
+	if reg == nil {
+		return m, nil
+	}
+	for i, c := range m.collectors {
+		if err := reg.Register(c); err != nil {
+			for _, r := range m.collectors[:i] {
+				reg.Unregister(r)
+			}
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// unregister removes the metrics, so that a store reopened with the same
+// registerer can register again.
+func (m *metrics) unregister() {
+	if m.reg == nil {
+		return
+	}
+	for _, c := range m.collectors {
+		m.reg.Unregister(c)
+	}
+}
