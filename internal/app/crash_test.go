@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,21 +22,48 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// crashBinary builds cmd/lookout into a temporary directory of t. The
-// module root is found with `go env GOMOD`, so the test works from any
-// working directory.
+// crashBin is the lookout binary the crash tests share: built once per
+// test run, removed by TestMain.
+var crashBin struct {
+	once sync.Once
+	dir  string
+	path string
+	out  []byte
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if crashBin.dir != "" {
+		_ = os.RemoveAll(crashBin.dir)
+	}
+	os.Exit(code)
+}
+
+// crashBinary builds cmd/lookout once per test run. The module root is
+// found with `go env GOMOD`, so the test works from any working directory.
 func crashBinary(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	require.NoError(t, err, "go env GOMOD")
-	gomod := strings.TrimSpace(string(out))
-	require.True(t, gomod != "" && gomod != os.DevNull, "not inside a module (GOMOD=%q)", gomod)
-	bin := filepath.Join(t.TempDir(), "lookout")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/lookout")
-	cmd.Dir = filepath.Dir(gomod)
-	out, err = cmd.CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/lookout:\n%s", out)
-	return bin
+	crashBin.once.Do(func() {
+		var out []byte
+		if out, crashBin.err = exec.Command("go", "env", "GOMOD").Output(); crashBin.err != nil {
+			return
+		}
+		gomod := strings.TrimSpace(string(out))
+		if gomod == "" || gomod == os.DevNull {
+			crashBin.err = fmt.Errorf("not inside a module (GOMOD=%q)", gomod)
+			return
+		}
+		if crashBin.dir, crashBin.err = os.MkdirTemp("", "lookout-crash-test"); crashBin.err != nil {
+			return
+		}
+		crashBin.path = filepath.Join(crashBin.dir, "lookout")
+		cmd := exec.Command("go", "build", "-o", crashBin.path, "./cmd/lookout")
+		cmd.Dir = filepath.Dir(gomod)
+		crashBin.out, crashBin.err = cmd.CombinedOutput()
+	})
+	require.NoError(t, crashBin.err, "go build ./cmd/lookout:\n%s", crashBin.out)
+	return crashBin.path
 }
 
 // crashServer is a `lookout server` subprocess.
@@ -275,4 +303,113 @@ func TestCorruptDataDirFailsClearly(t *testing.T) {
 			t.Logf("stderr: %s", stderr.String())
 		})
 	}
+}
+
+func TestKill9KeepsAcknowledgedLogs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the lookout binary")
+	}
+	bin := crashBinary(t)
+	dataDir := t.TempDir()
+	srv := crashStart(t, bin, dataDir)
+
+	// Writers push batches as fast as they are acknowledged; the server is
+	// killed while they are still sending. Every acknowledged line must be
+	// there after the restart.
+	start := time.Now().Add(-time.Minute)
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := 0; ; b++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var vals []string
+				var lines []string
+				for i := range 50 {
+					line := fmt.Sprintf("writer %d batch %d line %d", w, b, i)
+					ts := start.Add(time.Duration(b*50+i) * time.Microsecond).UnixNano()
+					vals = append(vals, fmt.Sprintf(`["%d",%q]`, ts, line))
+					lines = append(lines, line)
+				}
+				body := fmt.Sprintf(`{"streams":[{"stream":{"app":"crash","writer":"%d"},"values":[%s]}]}`, w, strings.Join(vals, ","))
+				resp, err := http.Post(srv.base+"/loki/api/v1/push", "application/json", strings.NewReader(body))
+				if err != nil {
+					return // the server is gone
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode == http.StatusNoContent {
+					mu.Lock()
+					for _, l := range lines {
+						acked[l] = true
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 2000
+	}, 2*time.Minute, 10*time.Millisecond, "writers made no progress")
+	srv.kill(t)
+	close(stop)
+	wg.Wait()
+
+	srv = crashStart(t, bin, dataDir)
+	got := map[string]bool{}
+	for w := range 2 {
+		v := url.Values{"query": {fmt.Sprintf(`{app="crash", writer="%d"}`, w)}, "start": {strconv.FormatInt(start.Add(-time.Minute).UnixNano(), 10)},
+			"direction": {"forward"}, "limit": {"5000"}}
+		// Page forward until no more lines come back.
+		for {
+			resp, err := http.Get(srv.base + "/loki/api/v1/query_range?" + v.Encode())
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			require.Equal(t, 200, resp.StatusCode, "%s", body)
+			var r struct {
+				Data struct {
+					Result []struct {
+						Values [][2]string `json:"values"`
+					} `json:"result"`
+				} `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal(body, &r))
+			n := 0
+			var last int64
+			for _, s := range r.Data.Result {
+				for _, e := range s.Values {
+					got[e[1]] = true
+					ts, err := strconv.ParseInt(e[0], 10, 64)
+					require.NoError(t, err)
+					last = max(last, ts)
+					n++
+				}
+			}
+			if n < 5000 {
+				break
+			}
+			v.Set("start", strconv.FormatInt(last+1, 10))
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var missing []string
+	for l := range acked {
+		if !got[l] {
+			missing = append(missing, l)
+		}
+	}
+	require.Empty(t, missing, "%d of %d acknowledged lines lost after kill -9", len(missing), len(acked))
+	t.Logf("%d acknowledged lines, all present after kill -9 (%d stored in total)", len(acked), len(got))
 }

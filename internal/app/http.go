@@ -62,7 +62,7 @@ func (a *App) newPromAPI() *apiv1.API {
 		false, // admin API: off until the auth model has roles
 		true, 10000,
 		a.apiLogger(),
-		func(context.Context) apiv1.RulesRetriever { return a.rules },
+		func(context.Context) apiv1.RulesRetriever { return allRules{a.rules, a.logs.rules} },
 		5e7, 10, 1<<20, // remote read: sample limit, concurrency, bytes per frame (Prometheus' defaults)
 		false,
 		noCORS,

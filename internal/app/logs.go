@@ -267,3 +267,23 @@ func uiOrElastic(ui, es http.Handler) http.Handler {
 		ui.ServeHTTP(w, r)
 	})
 }
+
+// allRules shows metric and log rules together in /api/v1/rules and
+// /api/v1/alerts, as Loki's ruler API and Prometheus' do for their own.
+type allRules []*rules.Manager
+
+func (m allRules) RuleGroups() []*rules.Group {
+	var out []*rules.Group
+	for _, r := range m {
+		out = append(out, r.RuleGroups()...)
+	}
+	return out
+}
+
+func (m allRules) AlertingRules() []*rules.AlertingRule {
+	var out []*rules.AlertingRule
+	for _, r := range m {
+		out = append(out, r.AlertingRules()...)
+	}
+	return out
+}
