@@ -34,11 +34,13 @@ test-short:
 test-browser:
 	scripts/browser-test.sh
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target in every package for FUZZTIME each
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./internal/app | grep ^Fuzz); do \
-		echo "fuzz $$t"; $(GO) test ./internal/app -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s || exit 1; done
-	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	@for p in $$($(GO) list ./internal/...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
+			echo "fuzz $$p $$t"; $(GO) test $$p -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s || exit 1; \
+		done; \
+	done
 
 ## bench: Go micro-benchmarks
 bench:
@@ -51,6 +53,11 @@ bench-compare:
 ## bench-alerting: rule evaluation, alert routing and end-to-end alert latency, Lookout vs Prometheus 3 and Alertmanager (see bench/README.md)
 bench-alerting: bench/alerting.sh
 	bench/alerting.sh
+
+.PHONY: bench-logs
+## bench-logs: logs ingest, disk and LogQL query latency, Lookout vs Loki 3.7.8, with grep/zstd as the baseline (LINES=200000 for a quick run; see BENCHMARKS.md, "Logs")
+bench-logs:
+	bench/logs.sh
 
 ## compare-prometheus: check the API golden files against a real Prometheus 3
 compare-prometheus:

@@ -49,6 +49,8 @@ export function useBrowser({ prepare, onPage }) {
   });
 }
 
-export async function screenshot(page, name) {
-  await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}.png`), fullPage: true });
+// screenshot saves the whole page, or only the viewport with
+// { fullPage: false } (for pages thousands of rows long).
+export async function screenshot(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: path.join(OUTPUT_DIR, `${name}.png`), fullPage });
 }

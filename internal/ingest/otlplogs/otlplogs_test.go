@@ -1,6 +1,7 @@
 package otlplogs_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -176,4 +178,31 @@ func TestTruncateAndPromote(t *testing.T) {
 	require.Equal(t, "h"+logmetrics.TruncatedSuffix, r.Body, "cut on a rune boundary")
 	require.Equal(t, int64(7), r.Time, "observed time when the record has none")
 	require.Equal(t, `{host_name="web-1", service_name="unknown_service"}`, r.Labels.String())
+}
+
+// FuzzHTTP feeds arbitrary bodies as protobuf and JSON: the receiver
+// answers 200 or 400 and never panics, and whatever it stores is valid UTF-8.
+func FuzzHTTP(f *testing.F) {
+	f.Add([]byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"x"}}]}]}]}`), true)
+	f.Add([]byte{0x0a, 0x02, 0x12, 0x00}, false)
+	f.Fuzz(func(t *testing.T, body []byte, asJSON bool) {
+		s := &sink{}
+		req := httptest.NewRequest(http.MethodPost, "/v1/logs", bytes.NewReader(body))
+		req.Header.Set("Content-Type", map[bool]string{true: "application/json", false: "application/x-protobuf"}[asJSON])
+		rec := httptest.NewRecorder()
+		otlplogs.New(nil, s, otlplogs.Options{MaxLineBytes: 64}).ServeHTTP(rec, req)
+		if rec.Code != 200 && rec.Code != 400 {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		for _, r := range s.records() {
+			if !utf8.ValidString(r.Body) || len(r.Body) > 64 {
+				t.Fatalf("stored body %q", r.Body)
+			}
+			for _, a := range r.Attrs {
+				if !utf8.ValidString(a.Key) || !utf8.ValidString(a.Value) {
+					t.Fatalf("stored attr %q=%q", a.Key, a.Value)
+				}
+			}
+		}
+	})
 }

@@ -129,3 +129,73 @@ export async function alertmanager(path, { method = 'GET', params = {}, body, si
   else message = text.trim().split('\n')[0].slice(0, 300);
   throw new ApiError(`${message || 'no message'} (HTTP ${res.status})`, { status: res.status });
 }
+
+/**
+ * loki calls Lookout's Loki-compatible API (/loki/api/v1) and returns the
+ * decoded JSON body. Loki answers errors as plain text (a LogQL parse error
+ * with 400); they become ApiError with that text. Parameters are sent as a
+ * form for POST and in the URL otherwise; empty ones are left out.
+ * categorize asks for stream labels, structured metadata and parsed labels
+ * apart (Loki's categorize-labels encoding flag).
+ */
+export async function loki(path, params = {}, { method = 'GET', signal, categorize = false } = {}) {
+  const form = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    form.append(key, String(value));
+  }
+  let url = `/loki/api/v1/${path}`;
+  const init = { method, signal, headers: { Accept: 'application/json' } };
+  if (categorize) init.headers['X-Loki-Response-Encoding-Flags'] = 'categorize-labels';
+  if (method === 'POST') init.body = form;
+  else if ([...form].length > 0) url += `?${form}`;
+
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(`cannot reach the server: ${err.message}`);
+  }
+  const text = await res.text();
+  if (res.status === 401) {
+    throw new ApiError('the server needs credentials (HTTP 401); reload the page to sign in', { status: res.status });
+  }
+  if (!res.ok) {
+    const type = res.headers.get('Content-Type') || '';
+    let message = type.includes('text/html') ? '' : text.trim().slice(0, 1000);
+    if (res.status === 404 && !message.includes('parse error')) {
+      message = `the log API is not available at /loki/api/v1/${path}${message ? `: ${message}` : ''}`;
+    }
+    throw new ApiError(message || `HTTP ${res.status}`, { status: res.status });
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiError(`unexpected response from /loki/api/v1/${path}: HTTP ${res.status}: ${text.trim().slice(0, 200)}`, { status: res.status });
+  }
+  if (body && typeof body === 'object' && 'status' in body && body.status !== 'success') {
+    throw new ApiError(body.error || body.message || `HTTP ${res.status}`, { status: res.status });
+  }
+  return body;
+}
+
+/** lokiQueryRange runs a LogQL range query; start and end are nanosecond strings. */
+export function lokiQueryRange({ query, start, end, limit, direction, step }, opts = {}) {
+  return loki('query_range', { query, start, end, limit, direction, step }, { ...opts, method: 'POST' });
+}
+
+/**
+ * lokiTailURL is the WebSocket URL of the live tail of a log query. delayFor
+ * (whole seconds, at most 5) makes the server read that far behind now, so
+ * that lines stored a little after their timestamp are not missed.
+ */
+export function lokiTailURL({ query, start, limit, delayFor }) {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const q = new URLSearchParams({ query });
+  if (start) q.set('start', start);
+  if (limit) q.set('limit', String(limit));
+  if (delayFor) q.set('delay_for', String(delayFor));
+  return `${scheme}//${location.host}/loki/api/v1/tail?${q}`;
+}

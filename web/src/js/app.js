@@ -2,6 +2,7 @@
 
 import { el } from './format.js';
 import * as explorer from './explorer.js';
+import * as logs from './logs.js';
 import * as alerts from './alerts.js';
 import * as rules from './rules.js';
 import * as silences from './silences.js';
@@ -9,10 +10,11 @@ import * as notifications from './notifications.js';
 import * as targets from './targets.js';
 import * as status from './status.js';
 
-// Each area of the product is one entry. A future area (Logs) gets a view
-// module and one line here; nothing else in the shell changes.
+// Each area of the product is one entry. A new area gets a view module and
+// one line here; nothing else in the shell changes.
 const areas = [
   { id: 'explore', label: 'Explore', href: '/graph', paths: ['/', '/graph'], view: explorer, title: 'Explore' },
+  { id: 'logs', label: 'Logs', href: '/logs', paths: ['/logs'], view: logs, title: 'Logs' },
   { id: 'alerts', label: 'Alerts', href: '/alerts', paths: ['/alerts'], view: alerts, title: 'Alerts' },
   { id: 'rules', label: 'Rules', href: '/rules', paths: ['/rules'], view: rules, title: 'Rules' },
   { id: 'silences', label: 'Silences', href: '/silences', paths: ['/silences'], view: silences, title: 'Silences' },

@@ -238,7 +238,7 @@ export class Autocomplete {
     const seq = ++this.seq;
     const { value, selectionStart, selectionEnd } = this.textarea;
     if (selectionStart !== selectionEnd) return this.close();
-    const ctx = analyze(value, selectionStart);
+    const ctx = this.analyze(value, selectionStart);
     if (!ctx) return this.close();
     let candidates;
     try {
@@ -251,6 +251,11 @@ export class Autocomplete {
     if (items.length === 1 && items[0].text === ctx.prefix && ctx.kind !== 'labelValue') items = [];
     this.context = ctx;
     this.show(items);
+  }
+
+  /** analyze finds the completion context at the caret; the log explorer overrides it for LogQL. */
+  analyze(text, caret) {
+    return analyze(text, caret);
   }
 
   async candidates(ctx) {

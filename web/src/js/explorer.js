@@ -7,8 +7,9 @@ import { el, formatCount, formatDuration, formatTime, parseDuration } from './fo
 import { Graph } from './graph.js';
 import { renderTable } from './table.js';
 
-const RANGES = ['5m', '15m', '1h', '3h', '6h', '12h', '24h', '7d'];
-const DEFAULT_RANGE = '1h';
+/** RANGES are the ranges offered by the time pickers (the log explorer uses them too). */
+export const RANGES = ['5m', '15m', '1h', '3h', '6h', '12h', '24h', '7d'];
+export const DEFAULT_RANGE = '1h';
 const STEP_CHOICES = ['1s', '5s', '15s', '30s', '1m', '5m', '15m', '1h'];
 // Prometheus rejects range queries with more than 11,000 points per series.
 const MAX_POINTS = 11000;
@@ -18,8 +19,8 @@ export function autoStep(rangeSeconds) {
   return Math.max(1, Math.floor(rangeSeconds / 250));
 }
 
-function readState() {
-  const p = new URLSearchParams(location.search);
+/** readTimeRange reads the range and end parameters the time pickers keep in the URL. */
+export function readTimeRange(p) {
   const range = p.get('range') || DEFAULT_RANGE;
   const endText = p.get('end') || '';
   let end = null;
@@ -28,9 +29,16 @@ function readState() {
     if (Number.isFinite(t)) end = new Date(t);
   }
   return {
-    expr: p.get('q') || '',
     range: Number.isFinite(parseDuration(range)) && parseDuration(range) > 0 ? range : DEFAULT_RANGE,
     end,
+  };
+}
+
+function readState() {
+  const p = new URLSearchParams(location.search);
+  return {
+    expr: p.get('q') || '',
+    ...readTimeRange(p),
     step: p.get('step') || '',
     tab: p.get('tab') === 'graph' ? 'graph' : 'table',
   };
@@ -46,8 +54,8 @@ function stateURL(state) {
   return `${location.pathname}?${p}`;
 }
 
-// toLocalInput formats a Date for <input type="datetime-local">.
-function toLocalInput(d) {
+/** toLocalInput formats a Date for <input type="datetime-local">. */
+export function toLocalInput(d) {
   const pad = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
