@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go: Debian's chromium (browser
 # tests), prometheus + promtool (a real remote-write sender and rule checker),
-# prometheus-alertmanager's amtool (config checks and API client), and the
+# prometheus-alertmanager's amtool (config checks and API client), logger and
+# rsyslog (real syslog senders), and the
 # web test packages from npm. Installs only what is missing; needs root for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
 [ -x /usr/bin/amtool ] || need+=(prometheus-alertmanager)
+[ -x /usr/bin/logger ] || need+=(bsdutils)
+[ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 command -v node >/dev/null || need+=(nodejs npm)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)

@@ -15,28 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/testutil/peers"
 )
-
-// requireProgram returns the path of a peer program, skipping the test when
-// it is not installed, unless CI is set: there a missing peer is a failure.
-func requireProgram(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed (apt-get install -y %s); set CI to make this a failure", name, map[string]string{
-			"logger": "bsdutils", "rsyslogd": "rsyslog",
-		}[name])
-	}
-	return path
-}
 
 // TestLogger sends with util-linux logger over every transport, format and
 // framing it offers.
 func TestLogger(t *testing.T) {
-	logger := requireProgram(t, "logger")
+	logger := peers.Binary(t, "/usr/bin/logger", "bsdutils")
 	tests := []struct {
 		name string
 		args []string
@@ -90,7 +75,7 @@ func TestLogger(t *testing.T) {
 // imtcp input are forwarded by omfwd over TCP with octet-counted framing in
 // RFC 5424, as a syslog relay in front of Lookout would.
 func TestRsyslog(t *testing.T) {
-	rsyslogd := requireProgram(t, "rsyslogd")
+	rsyslogd := peers.Binary(t, "/usr/sbin/rsyslogd", "rsyslog")
 	s := &sink{}
 	srv := startServer(t, s, prometheus.NewRegistry(), Options{})
 	host, port, err := net.SplitHostPort(srv.Addr())
