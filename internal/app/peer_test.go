@@ -154,3 +154,37 @@ func TestAmtoolAgainstLookout(t *testing.T) {
 		require.Contains(t, run(url, "config", "show"), "receiver: default")
 	}
 }
+
+// TestLogcli runs Grafana's logcli (Loki 3.7.8, built from the module proxy
+// by bench/logs.sh; not a Debian package, so the test skips without it, also
+// in CI) against Lookout's Loki API.
+func TestLogcli(t *testing.T) {
+	bin := os.Getenv("LOOKOUT_LOGCLI")
+	if bin == "" {
+		bin = "/tmp/lookout-bench-cache/loki-v3.7.8/logcli"
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("logcli not found at %s (make bench-logs builds it; or set LOOKOUT_LOGCLI)", bin)
+	}
+	ta := startApp(t, nil)
+	now := time.Now()
+	push := fmt.Sprintf(`{"streams":[{"stream":{"app":"api","env":"prod"},"values":[["%d","GET /orders 200"],["%d","POST /pay 502 upstream error"]]}]}`,
+		now.Add(-2*time.Second).UnixNano(), now.Add(-time.Second).UnixNano())
+	code, _, body := ta.do(t, "POST", "/loki/api/v1/push", strings.NewReader(push), map[string]string{"Content-Type": "application/json"})
+	require.Equal(t, 204, code, "%s", body)
+
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append([]string{"--addr=" + ta.base, "--quiet"}, args...)...).CombinedOutput()
+		require.NoError(t, err, "logcli %v:\n%s", args, out)
+		return string(out)
+	}
+	require.Equal(t, "app\nenv\n", run("labels"))
+	require.Equal(t, "api\n", run("labels", "app"))
+	out := run("query", "--since=1m", `{app="api"} |= "error"`)
+	require.Contains(t, out, "POST /pay 502 upstream error")
+	require.NotContains(t, out, "GET /orders")
+	require.Contains(t, run("series", "--since=1m", `{app="api"}`), `{app="api", env="prod"}`)
+	require.Contains(t, run("instant-query", `count_over_time({app="api"}[1m])`), `"value"`)
+	require.Contains(t, run("stats", "--since=1m", `{app="api"}`), "entries: 2")
+}
