@@ -70,7 +70,7 @@ func newRoot(io IO) *cobra.Command {
 // serverFlags are the flags of `lookout server`; each overrides the config file.
 type serverFlags struct {
 	configFile, dataDir, listen, otlpGRPC, otlpHTTP, syslog, logLevel string
-	insecureNoAuth                                            bool
+	insecureNoAuth                                                    bool
 }
 
 func (f *serverFlags) register(cmd *cobra.Command) {
