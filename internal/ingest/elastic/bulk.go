@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/lookout-dev/lookout/internal/event"
@@ -201,20 +200,13 @@ func (rc *Receiver) serveBulk(w http.ResponseWriter, r *http.Request, index stri
 		rc.fail(w, http.StatusBadRequest, logmetrics.ReasonMalformed, "action_request_validation_exception", "Validation Failed: 1: no requests added;")
 		return
 	}
-	if len(recs) > 0 {
-		if err := rc.next.Consume(r.Context(), recs); err != nil {
-			status, reason := logmetrics.Status(err)
-			level := slogLevel(status)
-			rc.logger.Log(r.Context(), level, "store log batch", "err", err, "records", len(recs))
-			w.Header().Set("Retry-After", strconv.Itoa(int(logmetrics.RetryAfter.Seconds())))
-			errType := "es_rejected_execution_exception"
-			if status != http.StatusTooManyRequests {
-				errType = "unavailable_shards_exception"
-			}
-			rc.fail(w, status, reason, errType, "store logs: "+err.Error())
-			return
+	if status, err := rc.metrics.Store(protocol, rc.logger, rc.next, w, r, recs); err != nil {
+		errType := "es_rejected_execution_exception"
+		if status != http.StatusTooManyRequests {
+			errType = "unavailable_shards_exception"
 		}
-		rc.metrics.Accept(protocol, recs)
+		rc.fail(w, status, "", errType, "store logs: "+err.Error()) // "": Store counted the rejection
+		return
 	}
 	resp := bulkResponse{Items: make([]map[string]itemResult, len(items))}
 	for i, it := range items {

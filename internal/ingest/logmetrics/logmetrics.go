@@ -1,6 +1,7 @@
 // Package logmetrics holds what every log receiver shares: its ingest
-// counters, the limits and hygiene applied to each line, and the overload
-// sentinel that decides between 429 and 503.
+// counters, the limits and hygiene applied to each line, the overload
+// sentinel that decides between 429 and 503, and the hand-off of a decoded
+// batch to the consumer.
 //
 // Receivers for different wire protocols must not import each other; this
 // package is the one place they meet, so that several receivers can count

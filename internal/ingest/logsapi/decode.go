@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,14 +13,17 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/ingest/jsondoc"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
 )
 
 // Fields read from a JSON line, in order of preference.
 var (
-	messageFields = []string{"message", "msg", "log"}
-	timeFields    = []string{"timestamp", "time", "ts", "@timestamp"}
-	levelFields   = []string{"level", "severity"}
+	mapping = jsondoc.Mapping{
+		Message: []string{"message", "msg", "log"},
+		Level:   []string{"level", "severity"},
+	}
+	timeFields = []string{"timestamp", "time", "ts", "@timestamp"}
 )
 
 // decoder turns a request body into records.
@@ -93,107 +94,30 @@ func (d decoder) jsonArray(body []byte) ([]event.Record, error) {
 // attribute. An object without a message field is stored whole as the
 // body, without repeating its fields as attributes.
 func (d decoder) object(raw []byte) (event.Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return event.Record{}, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	fields, err := jsondoc.Decode(raw)
+	switch {
+	case errors.Is(err, jsondoc.ErrTrailingData):
 		return event.Record{}, errors.New("invalid JSON: unexpected data after the object")
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
+	case errors.Is(err, jsondoc.ErrNotObject):
 		return event.Record{}, errors.New("want a JSON object")
-	}
-	fields := flatten(nil, "", obj)
-	take := func(i int) string {
-		val := fields[i].Value
-		fields = slices.Delete(fields, i, i+1)
-		return val
+	case err != nil:
+		return event.Record{}, fmt.Errorf("invalid JSON: %w", err)
 	}
 
 	rec := event.Record{Kind: event.KindLog, Time: d.now, Labels: d.labels, Level: event.LevelUnknown}
 	// A time field that does not parse may be a field of the same name
 	// meaning something else ("time": "12ms"); it stays an attribute.
 	for _, f := range timeFields {
-		if i := find(fields, f); i >= 0 {
+		if i := fields.Find(f); i >= 0 {
 			if ts, err := parseTime(fields[i].Value); err == nil {
 				rec.Time = ts
-				take(i)
+				fields.Take(i)
 				break
 			}
 		}
 	}
-	for _, f := range levelFields {
-		if i := find(fields, f); i >= 0 {
-			if lvl := logmetrics.Level(fields[i].Value); lvl != event.LevelUnknown {
-				rec.Level = lvl
-				take(i)
-				break
-			}
-		}
-	}
-	msg := -1
-	for _, f := range messageFields {
-		if msg = find(fields, f); msg >= 0 {
-			break
-		}
-	}
-	if msg < 0 {
-		rec.Body = d.line(string(bytes.TrimSpace(raw)))
-		return rec, nil
-	}
-	rec.Body = d.line(take(msg))
-	if len(fields) > 0 {
-		rec.Attrs = make([]event.Attr, len(fields))
-		for i, f := range fields {
-			rec.Attrs[i] = event.Attr{Key: d.line(f.Key), Value: d.line(f.Value)}
-		}
-	}
+	mapping.Lift(&rec, fields, raw, d.line)
 	return rec, nil
-}
-
-func find(fields []event.Attr, key string) int {
-	for i := range fields {
-		if fields[i].Key == key {
-			return i
-		}
-	}
-	return -1
-}
-
-// flatten appends obj's scalar fields to dst with nested object keys joined
-// by dots, in key order. Arrays are kept as compact JSON; nulls and empty
-// objects are dropped.
-func flatten(dst []event.Attr, prefix string, obj map[string]any) []event.Attr {
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		name := k
-		if prefix != "" {
-			name = prefix + "." + k
-		}
-		switch v := obj[k].(type) {
-		case map[string]any:
-			dst = flatten(dst, name, v)
-		case string:
-			dst = append(dst, event.Attr{Key: name, Value: v})
-		case json.Number:
-			dst = append(dst, event.Attr{Key: name, Value: v.String()})
-		case bool:
-			dst = append(dst, event.Attr{Key: name, Value: strconv.FormatBool(v)})
-		case nil:
-		default: // []any
-			if b, err := json.Marshal(v); err == nil {
-				dst = append(dst, event.Attr{Key: name, Value: string(b)})
-			}
-		}
-	}
-	return dst
 }
 
 // timeLayouts are the accepted time strings besides plain numbers; a

@@ -13,7 +13,6 @@
 package logsapi
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -139,34 +138,11 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.fail(w, http.StatusBadRequest, logmetrics.ReasonMalformed, err.Error())
 		return
 	}
-	if err := rc.consume(r.Context(), recs); err != nil {
-		status, reason := logmetrics.Status(err)
-		level := slog.LevelWarn
-		if status == http.StatusTooManyRequests {
-			level = slog.LevelDebug
-		}
-		rc.logger.Log(r.Context(), level, "store log batch", "err", err, "records", len(recs))
-		w.Header().Set("Retry-After", strconv.Itoa(int(logmetrics.RetryAfter.Seconds())))
-		rc.fail(w, status, reason, "store logs: "+err.Error())
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (rc *Receiver) consume(ctx context.Context, recs []event.Record) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	if err := rc.next.Consume(ctx, recs); err != nil {
-		return err
-	}
-	rc.metrics.Accept(protocol, recs)
-	return nil
+	rc.metrics.Answer(protocol, rc.logger, rc.next, w, r, recs)
 }
 
 func (rc *Receiver) fail(w http.ResponseWriter, status int, reason, msg string) {
-	rc.metrics.Reject(protocol, reason, 1)
-	http.Error(w, msg, status)
+	rc.metrics.Fail(w, protocol, status, reason, msg)
 }
 
 // streamLabels merges the labels of the header values and the query; the

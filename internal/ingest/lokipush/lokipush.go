@@ -10,7 +10,6 @@
 package lokipush
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"mime"
@@ -139,37 +138,9 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.fail(w, http.StatusBadRequest, reason, err.Error())
 		return
 	}
-	if err := rc.consume(r.Context(), recs); err != nil {
-		status, reason := logmetrics.Status(err)
-		rc.logger.Log(r.Context(), logLevel(status), "store log batch", "err", err, "records", len(recs))
-		w.Header().Set("Retry-After", strconv.Itoa(int(logmetrics.RetryAfter.Seconds())))
-		rc.fail(w, status, reason, "store logs: "+err.Error())
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (rc *Receiver) consume(ctx context.Context, recs []event.Record) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	if err := rc.next.Consume(ctx, recs); err != nil {
-		return err
-	}
-	rc.metrics.Accept(protocol, recs)
-	return nil
+	rc.metrics.Answer(protocol, rc.logger, rc.next, w, r, recs)
 }
 
 func (rc *Receiver) fail(w http.ResponseWriter, status int, reason, msg string) {
-	rc.metrics.Reject(protocol, reason, 1)
-	http.Error(w, msg, status)
-}
-
-// logLevel logs an overloaded store at debug (it is counted and expected
-// under load) and any other store failure at warn.
-func logLevel(status int) slog.Level {
-	if status == http.StatusTooManyRequests {
-		return slog.LevelDebug
-	}
-	return slog.LevelWarn
+	rc.metrics.Fail(w, protocol, status, reason, msg)
 }
