@@ -82,6 +82,7 @@ type App struct {
 	logs      *logs
 
 	internalToken string
+	startDigest   [32]byte // config files' content when Start read them; see watchConfig
 	startTime     time.Time
 	reloadOK      atomic.Bool
 	lastReload    atomic.Int64
@@ -135,6 +136,9 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.internalToken = randomToken()
+	if a.opts.ConfigFile != "" {
+		a.startDigest = watchedDigest(a.opts.ConfigFile, a.config())
+	}
 	if err := a.build(); err != nil {
 		return err
 	}

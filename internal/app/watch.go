@@ -10,7 +10,7 @@ import (
 	"github.com/lookout-dev/lookout/internal/config"
 )
 
-// watchConfig reloads when the config file, a rule file or the
+// watchConfig reloads when the config file, a rule file (metric or log) or the
 // Alertmanager config (and its templates) change on disk. It compares
 // content digests, so touching a file without changing it does nothing,
 // and a failed reload is not retried until the files change again.
@@ -22,7 +22,9 @@ func (a *App) watchConfig() {
 	if interval <= 0 {
 		return
 	}
-	last := watchedDigest(a.opts.ConfigFile, a.config())
+	// The baseline is the files as they were when Start read the config,
+	// so a change made while the server was still starting is not missed.
+	last := a.startDigest
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -50,7 +52,7 @@ func (a *App) watchConfig() {
 // consists of.
 func watchedDigest(file string, cfg *config.Config) [32]byte {
 	files := []string{file}
-	globs := append([]string(nil), cfg.Prometheus.RuleFiles...)
+	globs := append(slices.Clone(cfg.Prometheus.RuleFiles), cfg.Logs.RuleFiles...)
 	if am := cfg.Alertmanager; am.ConfigFile != "" {
 		files = append(files, am.ConfigFile)
 	}
