@@ -103,6 +103,12 @@ type LogPipeline struct {
 	Promote []string `yaml:"promote,omitempty"`
 	// MaxStreamLabels bounds a stream's label count; promotion stops there.
 	MaxStreamLabels int `yaml:"max_stream_labels"`
+	// StoreFields keeps the fields the parse stage extracted as structured
+	// metadata. Off by default: they serve normalisation, redaction and
+	// promotion, then are dropped, because the body already holds them and
+	// storing them twice roughly doubles the disk used (LogQL's | json and
+	// | logfmt parse them at query time, as in Loki).
+	StoreFields bool `yaml:"store_fields"`
 }
 
 // LogTimestamp takes the record time from a field.

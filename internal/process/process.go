@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -92,6 +93,7 @@ func Build(cfg config.LogPipeline, logger *slog.Logger, reg prometheus.Registere
 	}), nil); err != nil {
 		return nil, err
 	}
+	parsed := len(stages) // parse and normalisation; the stages after them may drop records
 	if !cfg.Redact.Disabled {
 		s, err := redact.New(redact.Options{
 			Keys: cfg.Redact.Keys, Patterns: cfg.Redact.Patterns, Luhn: cfg.Redact.Luhn,
@@ -118,6 +120,10 @@ func Build(cfg config.LogPipeline, logger *slog.Logger, reg prometheus.Registere
 		}
 	}
 	logger.Debug("log pipeline built", "stages", names)
+	if !cfg.StoreFields && (cfg.JSON || cfg.Logfmt || len(cfg.Patterns) > 0) {
+		first := dropParsedFields(Sequence(stages[:parsed]...), cfg.Promote)
+		stages = append([]Stage{first}, stages[parsed:]...)
+	}
 	return Sequence(stages...), nil
 }
 
@@ -249,4 +255,44 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		}
 	}
 	return c
+}
+
+// dropParsedFields runs next (parsing and normalisation, which neither drop
+// nor reorder records) and then removes the attributes it added, except
+// those named in promote, so that only the receiver's own attributes (OTLP
+// attributes, Loki structured metadata, Elasticsearch document fields) are
+// stored. Attributes are told apart by key: a parsed field whose name
+// clashed with a receiver attribute got another name from the parse stage.
+func dropParsedFields(next Stage, promote []string) Stage {
+	return func(ctx context.Context, batch []event.Record) ([]event.Record, error) {
+		own := make([]map[string]bool, len(batch))
+		for i := range batch {
+			for _, a := range batch[i].Attrs {
+				if own[i] == nil {
+					own[i] = make(map[string]bool, len(batch[i].Attrs))
+				}
+				own[i][a.Key] = true
+			}
+		}
+		out, err := next(ctx, batch)
+		if err != nil {
+			return out, err
+		}
+		if len(out) != len(batch) {
+			return out, fmt.Errorf("BUG: parse stages changed the batch length from %d to %d", len(batch), len(out))
+		}
+		for i := range out {
+			kept := out[i].Attrs[:0]
+			for _, a := range out[i].Attrs {
+				if own[i][a.Key] || slices.Contains(promote, a.Key) {
+					kept = append(kept, a)
+				}
+			}
+			if len(kept) == 0 {
+				kept = nil
+			}
+			out[i].Attrs = kept
+		}
+		return out, nil
+	}
 }

@@ -24,9 +24,12 @@ func ts(t *testing.T, s string) int64 {
 	return tm.UnixNano()
 }
 
-// pipelineCfg returns the default pipeline changed by fn.
+// pipelineCfg returns the default pipeline changed by fn, keeping the
+// parsed fields so that tests can look at them (TestParsedFieldsDropped
+// covers the default).
 func pipelineCfg(fn func(p *config.LogPipeline)) config.LogPipeline {
 	p := config.DefaultLogPipeline
+	p.StoreFields = true
 	p.Level.Fields = append([]string(nil), p.Level.Fields...)
 	if fn != nil {
 		fn(&p)
@@ -322,4 +325,29 @@ func TestSequenceStops(t *testing.T) {
 	cancel()
 	_, err = Sequence(count)(ctx, []event.Record{{}})
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestParsedFieldsDropped: by default parsed fields serve normalisation,
+// redaction and promotion and are then dropped; the receiver's own
+// attributes stay.
+func TestParsedFieldsDropped(t *testing.T) {
+	cfg := config.DefaultLogPipeline
+	cfg.Promote = []string{"service"}
+	out := run(t, cfg,
+		event.Record{
+			Labels: labels.FromStrings("job", "api"),
+			Body:   `{"service":"billing","level":"warn","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","password":"hunter2","path":"/x"}`,
+			Attrs:  []event.Attr{{Key: "path", Value: "from-receiver"}, {Key: "pod", Value: "p-1"}},
+		},
+		event.Record{Labels: labels.FromStrings("job", "api"), Body: `{"level":"error","msg":"x"}`},
+	)
+	require.Len(t, out, 2)
+	r := out[0]
+	require.Equal(t, labels.FromStrings("job", "api", "service", "billing"), r.Labels, "promotion still sees parsed fields")
+	require.Equal(t, event.LevelWarn, r.Level, "the level came from the parsed field")
+	require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", r.TraceID)
+	require.Equal(t, []event.Attr{{Key: "path", Value: "from-receiver"}, {Key: "pod", Value: "p-1"}}, r.Attrs, "only the receiver's attributes are stored")
+	require.NotContains(t, r.Body, "hunter2", "redaction of the body does not depend on stored fields")
+	require.Equal(t, event.LevelError, out[1].Level)
+	require.Nil(t, out[1].Attrs)
 }
