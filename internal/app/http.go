@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -154,6 +155,12 @@ func (a *App) mainHandler(router http.Handler) http.Handler {
 	mux.Handle("POST /api/v1/write", a.guard(rwContentType(router), "remote_write", http.StatusServiceUnavailable))
 	mux.Handle("POST /api/v1/otlp/v1/metrics", a.guard(otlpStatus(router), "otlp_http", http.StatusTooManyRequests))
 	mux.HandleFunc("GET /api/v1/notifications", a.handleNotifications)
+	// Go's profiler, as Prometheus serves it, behind the same authentication.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.Handle("/api/v1/", router)
 	// Alertmanager's API v2, under its documented prefix and at the root, so
 	// that amtool and Prometheus' alerting config work with or without a path prefix.
@@ -267,6 +274,8 @@ func routeLabel(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(p, "/api/v1/label/"):
 		return "/api/v1/label/:name/values"
+	case strings.HasPrefix(p, "/debug/pprof/"):
+		return "/debug/pprof"
 	case strings.HasPrefix(p, "/loki/api/v1/label/"):
 		return "/loki/api/v1/label/:name/values"
 	case strings.HasSuffix(p, "/_bulk"):
