@@ -32,7 +32,8 @@ func newDemoCmd(io IO) *cobra.Command {
 				sf.dataDir = dir
 			}
 			return runServer(cmd.Context(), io, sf, func(o *app.Options, logger *slog.Logger) (func(), error) {
-				svc := demo.New(demo.Options{Logger: logger.With("component", "demo"), Seed: time.Now().UnixNano()})
+				svc := demo.New(demo.Options{Logger: logger.With("component", "demo"), Seed: time.Now().UnixNano(),
+					LogsURL: "http://" + o.Config.Server.Listen + "/api/v1/logs?service_name=crm-app&env=demo"})
 				if err := svc.Start(cmd.Context()); err != nil {
 					return nil, fmt.Errorf("start demo service: %w", err)
 				}

@@ -41,17 +41,21 @@ type Options struct {
 	// simulate on each tick. Nil means time.Now. A clock that never moves
 	// produces no background traffic, leaving Step as the only driver.
 	Now func() time.Time
-	_   struct{}
+	// LogsURL, when set, receives the simulated service's JSON log lines
+	// as NDJSON every tick (Lookout's /api/v1/logs).
+	LogsURL string
+	_       struct{}
 }
 
 // Service is a simulated web service exposing Prometheus metrics.
 //
 // Its methods are safe for concurrent use.
 type Service struct {
-	logger *slog.Logger
-	listen string
-	now    func() time.Time
-	reg    *prometheus.Registry
+	logger  *slog.Logger
+	listen  string
+	logsURL string
+	now     func() time.Time
+	reg     *prometheus.Registry
 
 	// mu guards the simulation and makes every scrape see whole steps.
 	mu  sync.Mutex
@@ -84,11 +88,12 @@ func New(opts Options) *Service {
 	}
 	reg := prometheus.NewRegistry()
 	return &Service{
-		logger: logger.With("component", "demo"),
-		listen: listen,
-		now:    now,
-		reg:    reg,
-		sim:    newSimulation(reg, opts.Seed),
+		logger:  logger.With("component", "demo"),
+		listen:  listen,
+		logsURL: opts.LogsURL,
+		now:     now,
+		reg:     reg,
+		sim:     newSimulation(reg, opts.Seed),
 	}
 }
 
@@ -196,6 +201,7 @@ func (s *Service) run(ctx context.Context) {
 			last = now
 			if elapsed > 0 {
 				s.Step(min(elapsed, maxCatchUp))
+				s.shipLogs(ctx)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -302,4 +303,30 @@ func TestLifecycle(t *testing.T) {
 		require.Error(t, s.Start(t.Context()))
 		require.NoError(t, s.Shutdown(t.Context()))
 	})
+}
+
+// TestLogLines: the simulated service logs failures and slow requests
+// (and a sample of the rest) as JSON lines with the seeds' fields.
+func TestLogLines(t *testing.T) {
+	svc := New(Options{Seed: 7, Now: func() time.Time { return time.Unix(1_800_000_000, 0) }})
+	svc.Step(5 * time.Minute)
+	lines := svc.TakeLogs()
+	require.NotEmpty(t, lines)
+	levels := map[string]int{}
+	for _, l := range lines {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+		for _, k := range []string{"timestamp", "level", "message", "method", "path", "status", "duration_ms", "request_id", "ip"} {
+			require.Contains(t, m, k, l)
+		}
+		lvl := m["level"].(string)
+		levels[lvl]++
+		if st := m["status"].(float64); st >= 500 {
+			require.Equal(t, "error", lvl, l)
+			require.Len(t, m["trace_id"], 32, l)
+		}
+	}
+	require.Positive(t, levels["info"])
+	require.Positive(t, levels["warn"]+levels["error"], "failures and slow requests are logged: %v", levels)
+	require.Empty(t, svc.TakeLogs(), "TakeLogs drains the buffer")
 }

@@ -90,6 +90,8 @@ type simulation struct {
 
 	cacheHits, cacheMisses prometheus.Counter
 	dbGauge                prometheus.Gauge
+
+	logs []string // JSON log lines not yet taken, at most maxLogBuffer
 }
 
 func newSimulation(reg prometheus.Registerer, seed int64) *simulation {
@@ -204,6 +206,7 @@ func (s *simulation) advance(d time.Duration) {
 			lookups += r.cacheLookups
 		}
 		counts[i][out]++
+		s.logRequest(r, out, lat)
 		held += lat * r.dbHold
 		s.per[i].duration.Observe(lat)
 	}
