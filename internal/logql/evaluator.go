@@ -47,7 +47,7 @@ func (q *query) newEvaluator(ctx context.Context, expr SampleExpr, parent Sample
 		if ev, ok, err := q.tryPushAggregate(ctx, e, parent); err != nil || ok {
 			return ev, err
 		}
-		return q.newRangeEvaluator(ctx, e)
+		return q.newRangeEvaluator(ctx, withParentGrouping(e, parent))
 	case *VectorAggregationExpr:
 		inner, err := q.newEvaluator(ctx, e.Left, e)
 		if err != nil {
@@ -508,4 +508,29 @@ func resultLabels(many, one labels.Labels, m *VectorMatching) labels.Labels {
 		}
 	}
 	return b.Labels()
+}
+
+// additiveRangeOps are the range aggregations whose value over a set of
+// series is the sum of their values per series.
+var additiveRangeOps = map[string]bool{
+	OpCountOverTime: true, OpRate: true, OpBytesOverTime: true, OpBytesRate: true, OpSumOverTime: true,
+}
+
+// withParentGrouping pushes the grouping of an enclosing sum into an
+// additive range aggregation, as Loki does: sum by (level)
+// (count_over_time({…} | json [5m])) then keeps one series per level while
+// it reads the lines, instead of one per distinct parsed label set (which
+// after | json is often one per line). Pipeline errors are still found per
+// line, before grouping. Other expressions are returned unchanged.
+func withParentGrouping(e *RangeAggregationExpr, parent SampleExpr) *RangeAggregationExpr {
+	va, ok := parent.(*VectorAggregationExpr)
+	if !ok || va.Op != OpSum || e.Grouping != nil || !additiveRangeOps[e.Op] {
+		return e
+	}
+	c := *e
+	c.Grouping = va.Grouping
+	if c.Grouping == nil {
+		c.Grouping = &Grouping{} // sum(...): one series
+	}
+	return &c
 }
