@@ -66,18 +66,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cpu_seconds() { # utime+stime of PID in seconds (USER_HZ is 100); 0 once it has exited
-  local rest
-  rest=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  awk '{printf "%.2f\n", ($12 + $13) / 100}' <<<"$rest"
-}
-
-vmhwm_bytes() { awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
-
-now() { date +%s.%N; }
-
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", b - a}'; }
-
 build_tools() {
   log "building bench tools"
   (cd "$ROOT" && go build -o "$TOOLS/" ./bench/cmd/rwload ./bench/cmd/querybench ./bench/cmd/benchreport)

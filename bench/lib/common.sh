@@ -4,6 +4,21 @@
 
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-900}
 
+# cpu_seconds PID: utime+stime of PID in seconds (USER_HZ is 100); 0 once it has exited.
+cpu_seconds() {
+  local rest
+  rest=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  awk '{printf "%.2f\n", ($12 + $13) / 100}' <<<"$rest"
+}
+
+# vmhwm_bytes PID: the process's peak resident set size in bytes.
+vmhwm_bytes() { awk '/^VmHWM:/ {printf "%.0f\n", $2 * 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+now() { date +%s.%N; }
+
+# elapsed START END: seconds between two `now` values.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", b - a}'; }
+
 log() { printf '[%s %s] %s\n' "${LOG_TAG:-bench}" "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL. Sets STOP_RC to the exit status.

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/stretchr/testify/require"
+)
+
+func generate(t *testing.T, dir string, lines int) genResult {
+	t.Helper()
+	out := captureStdout(t, func() {
+		require.NoError(t, runGen(context.Background(), []string{"-dir", dir, "-lines", itoa(lines), "-seed", "7", "-end", "2026-01-02T03:04:05Z"}))
+	})
+	var res genResult
+	require.NoError(t, json.Unmarshal(out, &res))
+	return res
+}
+
+func itoa(n int) string { return strings.TrimSpace(string(must(json.Marshal(n)))) }
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func captureStdout(t *testing.T, f func()) []byte {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	f()
+	os.Stdout = old
+	require.NoError(t, w.Close())
+	return <-done
+}
+
+func TestGenDeterministicAndRealistic(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	ra := generate(t, a, 20_000)
+	rb := generate(t, b, 20_000)
+	require.Equal(t, ra.Needle, rb.Needle)
+	require.Equal(t, 14_000, ra.Files[0].Lines)
+	require.Equal(t, 6_000, ra.Files[1].Lines)
+	for _, name := range []string{appFile, nginxFile} {
+		require.Equal(t, must(os.ReadFile(filepath.Join(a, name))), must(os.ReadFile(filepath.Join(b, name))), name)
+	}
+
+	app := must(os.ReadFile(filepath.Join(a, appFile)))
+	ng := must(os.ReadFile(filepath.Join(a, nginxFile)))
+	require.Equal(t, 1, bytes.Count(app, []byte(ra.Needle))+bytes.Count(ng, []byte(ra.Needle)))
+	require.Equal(t, ra.Bytes, int64(len(app)+len(ng)))
+
+	levels := map[string]int{}
+	for i, line := range bytes.Split(bytes.TrimSuffix(app, []byte{'\n'}), []byte{'\n'}) {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(line, &m), "line %d", i+1)
+		for _, k := range []string{"ts", "user_id", "ip", "method", "path", "status", "duration_ms", "request_id", "level", "message"} {
+			require.Contains(t, m, k, "line %d", i+1)
+		}
+		require.Len(t, m["request_id"], 32)
+		levels[m["level"].(string)]++
+		if i+1 == ra.NeedleLine {
+			require.Equal(t, ra.Needle, m["request_id"])
+		}
+	}
+	require.Greater(t, levels["info"], 14_000*80/100)
+	require.Positive(t, levels["warn"])
+	require.Positive(t, levels["error"])
+
+	combined := regexp.MustCompile(`^\S+ - \S+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "[A-Z]+ \S+ HTTP/[12]\.[01]" \d{3} \d+ "[^"]*" "[^"]*"$`)
+	for i, line := range strings.Split(strings.TrimSuffix(string(ng), "\n"), "\n") {
+		require.Regexp(t, combined, line, "line %d", i+1)
+	}
+}
+
+func TestTimeParser(t *testing.T) {
+	tp := timeParser{source: "json"}
+	require.Equal(t, time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC).UnixNano(),
+		tp.parse([]byte(`{"ts":"2026-01-02T03:04:05.123456Z","level":"info"}`)))
+	tp = timeParser{source: "nginx"}
+	want := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano()
+	line := []byte(`1.2.3.4 - - [02/Jan/2026:03:04:05 +0000] "GET / HTTP/1.1" 200 1 "-" "x"`)
+	require.Equal(t, want, tp.parse(line))
+	require.Equal(t, want+1, tp.parse(line), "the same second again: 1 ns later")
+	require.Equal(t, want+2, tp.parse([]byte(`no timestamp here`)))
+	require.Equal(t, want+1e9, tp.parse([]byte(`1.2.3.4 - - [02/Jan/2026:03:04:06 +0000] "GET / HTTP/1.1" 200 1 "-" "x"`)))
+	require.Equal(t, want+1e9+1, tp.parse([]byte(`1.2.3.4 - - [02/Jan/2026:03:04:01 +0000] "GET / HTTP/1.1" 200 1 "-" "x"`)), "never backwards")
+}
+
+var testStreams = []stream{
+	newStream([][2]string{{"app", "bench"}, {"source", "json"}}),
+	newStream([][2]string{{"app", "bench"}, {"source", "nginx"}}),
+}
+
+var testEntries = []entry{
+	{stream: 0, ts: 1_700_000_000_123_456_789, line: []byte(`{"msg":"a \"quoted\" \\ line"}`)},
+	{stream: 1, ts: 1_700_000_001_000_000_000, line: []byte("tab\there, ünïcode, \x01 ctl")},
+	{stream: 0, ts: 1_700_000_002_000_000_001, line: []byte("second json line")},
+}
+
+func TestEncodeJSON(t *testing.T) {
+	var req struct {
+		Streams []struct {
+			Stream map[string]string `json:"stream"`
+			Values [][2]string       `json:"values"`
+		} `json:"streams"`
+	}
+	require.NoError(t, json.Unmarshal(encodeJSON(nil, testStreams, testEntries), &req))
+	require.Len(t, req.Streams, 2)
+	require.Equal(t, map[string]string{"app": "bench", "source": "json"}, req.Streams[0].Stream)
+	require.Equal(t, [][2]string{
+		{"1700000000123456789", `{"msg":"a \"quoted\" \\ line"}`},
+		{"1700000002000000001", "second json line"},
+	}, req.Streams[0].Values)
+	require.Equal(t, [][2]string{{"1700000001000000000", "tab\there, ünïcode, \x01 ctl"}}, req.Streams[1].Values)
+}
+
+// protoFields splits a protobuf message into (field, payload) pairs; varints come back as their
+// value in 8 little-endian bytes.
+func protoFields(t *testing.T, b []byte) (out []struct {
+	field int
+	data  []byte
+}) {
+	for len(b) > 0 {
+		tag, n := binary.Uvarint(b)
+		require.Positive(t, n)
+		b = b[n:]
+		f := struct {
+			field int
+			data  []byte
+		}{field: int(tag >> 3)}
+		switch tag & 7 {
+		case 0:
+			v, n := binary.Uvarint(b)
+			require.Positive(t, n)
+			f.data = binary.LittleEndian.AppendUint64(nil, v)
+			b = b[n:]
+		case 2:
+			l, n := binary.Uvarint(b)
+			require.Positive(t, n)
+			f.data = b[n : n+int(l)]
+			b = b[n+int(l):]
+		default:
+			t.Fatalf("wire type %d", tag&7)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func TestEncodeProto(t *testing.T) {
+	body, _ := encodeProto(nil, nil, testStreams, testEntries)
+	msg, err := snappy.Decode(nil, body)
+	require.NoError(t, err)
+	type got struct {
+		labels string
+		ts     []int64
+		lines  []string
+	}
+	var streams []got
+	for _, s := range protoFields(t, msg) {
+		require.Equal(t, 1, s.field)
+		var g got
+		for _, f := range protoFields(t, s.data) {
+			switch f.field {
+			case 1:
+				g.labels = string(f.data)
+			case 2:
+				var sec, nsec uint64
+				var line string
+				for _, e := range protoFields(t, f.data) {
+					if e.field == 2 {
+						line = string(e.data)
+						continue
+					}
+					for _, tf := range protoFields(t, e.data) {
+						v := binary.LittleEndian.Uint64(tf.data)
+						if tf.field == 1 {
+							sec = v
+						} else {
+							nsec = v
+						}
+					}
+				}
+				g.ts = append(g.ts, int64(sec)*1e9+int64(nsec))
+				g.lines = append(g.lines, line)
+			}
+		}
+		streams = append(streams, g)
+	}
+	require.Equal(t, []got{
+		{`{app="bench", source="json"}`, []int64{1_700_000_000_123_456_789, 1_700_000_002_000_000_001},
+			[]string{`{"msg":"a \"quoted\" \\ line"}`, "second json line"}},
+		{`{app="bench", source="nginx"}`, []int64{1_700_000_001_000_000_000}, []string{"tab\there, ünïcode, \x01 ctl"}},
+	}, streams)
+}
+
+func TestPushRetriesAndCounts(t *testing.T) {
+	dir := t.TempDir()
+	gen := generate(t, dir, 5_000)
+	var calls, lines atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 2 {
+			w.Header().Set("Retry-After", "0")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return
+		}
+		var req struct {
+			Streams []struct {
+				Values [][2]string `json:"values"`
+			} `json:"streams"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for _, s := range req.Streams {
+			lines.Add(int64(len(s.Values)))
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	res, err := push(context.Background(), pushConfig{
+		url: srv.URL, files: []string{gen.Files[0].Path, gen.Files[1].Path}, batch: 300, streams: 3,
+		concurrency: 2, format: "json", timeout: 10 * time.Second, maxRetries: 3, app: "bench",
+	})
+	require.NoError(t, err)
+	require.EqualValues(t, 5_000, res.LinesSent)
+	require.EqualValues(t, 5_000, lines.Load())
+	require.Zero(t, res.LinesFailed)
+	require.EqualValues(t, 1, res.Retries)
+	require.Equal(t, gen.Bytes, res.RawBytes)
+	require.Equal(t, 6, res.Streams)
+	require.Equal(t, (gen.StartNS+int64(2*time.Hour)/3_500)/1000*1000, res.FirstTSNS)
+	require.Equal(t, gen.EndNS, res.LastTSNS)
+}
+
+func TestGrafanaStep(t *testing.T) {
+	for rng, want := range map[time.Duration]time.Duration{
+		2 * time.Hour:               5 * time.Second,
+		2*time.Hour + 2*time.Minute: 5 * time.Second,
+		30 * time.Minute:            2 * time.Second,
+		24 * time.Hour:              time.Minute,
+	} {
+		got, err := pickStep("grafana", rng, 1000)
+		require.NoError(t, err)
+		require.Equal(t, want, got, rng)
+	}
+}
