@@ -186,12 +186,13 @@ test('logs page shows lines, the level volume and parsed fields', { timeout: 90_
   assert.ok(painted.error > 0 && painted.warn > 0, `bars in the error and warn colors: ${JSON.stringify(painted)}`);
   await screenshot('logs');
 
-  // Expanding a row shows its stream labels and structured metadata (the
-  // pipeline extracts JSON fields), and links its trace.
+  // Expanding a row shows its stream labels, structured metadata and the
+  // fields of its JSON line (detected in the page, as Grafana does), and
+  // links its trace.
   const { details } = await expand('payment failed');
   assert.equal(await field(details, 'stream', 'app').textContent(), APP);
   assert.equal(await field(details, 'stream', 'pod').textContent(), 'a');
-  assert.equal(await field(details, 'meta', 'order').textContent(), 'A-17');
+  assert.equal(await field(details, 'line', 'order').textContent(), 'A-17');
   assert.equal(await field(details, 'meta', 'detected_level').textContent(), 'error');
   assert.equal(await details.getByTestId('log-trace-link').getAttribute('href'), `/traces/${TRACE_ID}`);
   await screenshot('logs-expanded');
@@ -336,6 +337,6 @@ test('logs page renders and stays usable with 5000 lines', { timeout: 90_000 }, 
   // The page stays responsive: scrolling to the end and expanding a row.
   await rows().last().scrollIntoViewIfNeeded();
   const { details } = await expand('bulk line 0"');
-  assert.equal(await field(details, 'meta', 'request_id').textContent(), 'r-0');
+  assert.equal(await field(details, 'line', 'request_id').textContent(), 'r-0');
   await screenshot('logs-5000', { fullPage: false });
 });

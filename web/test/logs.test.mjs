@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  addParser, lineFields,
   addLabelFilter, addNs, addStreamMatcher, analyzeLogQL, compareNs, entriesFromStreams, mask, nsFromMs,
   parseLogQuery, stackColumns, streamSelector, traceIdOf, volumeColumns, volumeQuery, volumeStep,
 } from '../src/js/logql.js';
@@ -154,4 +155,19 @@ test('analyzeLogQL', async (t) => {
       for (const [k, v] of Object.entries(want)) assert.deepEqual(got[k], v, `${k} for ${input}`);
     });
   }
+});
+
+test('lineFields detects JSON and logfmt fields as LogQL parsers name them', () => {
+  assert.deepEqual(lineFields('{"level":"error","http":{"status":502},"tags":["a"],"n":null,"user-id":"u1"}'),
+    { parser: 'json', fields: { level: 'error', http_status: '502', tags: '["a"]', user_id: 'u1' } });
+  assert.deepEqual(lineFields('level=info msg="cache refreshed" entries=120'),
+    { parser: 'logfmt', fields: { level: 'info', msg: 'cache refreshed', entries: '120' } });
+  assert.deepEqual(lineFields('{"broken'), { parser: '', fields: {} });
+  assert.deepEqual(lineFields('plain text line'), { parser: '', fields: {} });
+});
+
+test('addParser adds a parser stage once', () => {
+  assert.equal(addParser('{app="a"}', 'json'), '{app="a"} | json');
+  assert.equal(addParser('{app="a"} | logfmt', 'json'), '{app="a"} | logfmt');
+  assert.equal(addParser('{app="a"} |= "x"', 'logfmt'), '{app="a"} |= "x" | logfmt');
 });

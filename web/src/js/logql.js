@@ -244,9 +244,52 @@ export function levelOf(...labelSets) {
   return 'unknown';
 }
 
-/** traceIdOf returns the trace ID in an entry's structured metadata or parsed labels, or "". */
+/**
+ * lineFields finds the fields of a JSON or logfmt line, as Grafana's detected
+ * fields do, for entries the query did not parse: {parser, fields}, with
+ * nested JSON keys joined by "_" as LogQL's json parser names them. An
+ * unparsable line gives {parser: '', fields: {}}.
+ */
+export function lineFields(line) {
+  const t = (line || '').trim();
+  if (t.startsWith('{')) {
+    let obj;
+    try {
+      obj = JSON.parse(t);
+    } catch {
+      return { parser: '', fields: {} };
+    }
+    const fields = {};
+    const walk = (prefix, o) => {
+      for (const [k, v] of Object.entries(o)) {
+        const name = (prefix + k).replace(/[^A-Za-z0-9_]/g, '_');
+        if (v && typeof v === 'object' && !Array.isArray(v)) walk(`${name}_`, v);
+        else if (v !== null) fields[name] = typeof v === 'string' ? v : JSON.stringify(v);
+      }
+    };
+    if (obj && typeof obj === 'object' && !Array.isArray(obj)) walk('', obj);
+    return { parser: 'json', fields };
+  }
+  const fields = {};
+  for (const m of t.matchAll(/([A-Za-z_][A-Za-z0-9_.-]*)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+    const raw = m[2];
+    fields[m[1].replace(/[^A-Za-z0-9_]/g, '_')] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+  }
+  return Object.keys(fields).length ? { parser: 'logfmt', fields } : { parser: '', fields: {} };
+}
+
+/** addParser appends "| json" or "| logfmt" unless the query already has a parser stage. */
+export function addParser(text, parser) {
+  const q = parseLogQuery(text);
+  if (!q || !parser) return q ? text : null;
+  if (q.stages.some((st) => /^\|\s*(json|logfmt|regexp|pattern|unpack)\b/.test(st.text))) return text;
+  const base = text.replace(/\s+$/, '');
+  return `${base}${mask(base).comment ? '\n' : ' '}| ${parser}`;
+}
+
+/** traceIdOf returns the trace ID in an entry's structured metadata, parsed labels or line fields, or "". */
 export function traceIdOf(entry) {
-  for (const ls of [entry.meta, entry.parsed, entry.stream]) {
+  for (const ls of [entry.meta, entry.parsed, entry.stream, entry.lineFields]) {
     if (!ls) continue;
     for (const name of TRACE_ID_NAMES) {
       const v = ls[name];

@@ -13,7 +13,7 @@ import { el, formatCount, formatDuration, parseDuration } from './format.js';
 import { Graph } from './graph.js';
 import {
   LEVELS, LEVEL_LABEL, STAGE_KEYWORDS, addLabelFilter, addNs, addStreamMatcher, analyzeLogQL, compareNs,
-  entriesFromStreams, functionItems, isLabelName, isLogQuery, nsFromMs, streamSelector, traceIdOf, volumeQuery,
+  addParser, entriesFromStreams, functionItems, isLabelName, isLogQuery, lineFields, nsFromMs, streamSelector, traceIdOf, volumeQuery,
   volumeStep,
 } from './logql.js';
 import { Volume } from './volume.js';
@@ -243,7 +243,10 @@ class LogList {
 
   details(entry) {
     const contextBox = el('div', { class: 'log-context', 'data-testid': 'log-context', hidden: true });
-    const traceId = traceIdOf(entry);
+    // Fields of a JSON or logfmt line the query did not parse, shown as
+    // Grafana shows detected fields.
+    const detected = Object.keys(entry.parsed || {}).length ? { parser: '', fields: {} } : lineFields(entry.line);
+    const traceId = traceIdOf({ ...entry, lineFields: detected.fields });
     const contextButton = el('button', {
       type: 'button', class: 'btn small', 'data-testid': 'log-context-button', text: 'Show context',
       title: `Lines of the same stream before and after this one (${CONTEXT_LINES} each)`,
@@ -271,6 +274,7 @@ class LogList {
       ['Stream labels', entry.stream, 'stream'],
       ['Structured metadata', entry.meta, 'meta'],
       ['Parsed fields', entry.parsed, 'parsed'],
+      [`Fields in the line (${detected.parser})`, detected.fields, 'line'],
     ].filter(([, labels]) => labels && Object.keys(labels).length > 0);
     const fields = el('div', { class: 'log-fields' }, ...groups.map(([title, labels, category]) => el('section', {
       class: 'log-field-group', 'data-category': category,
@@ -282,7 +286,7 @@ class LogList {
         ? el('button', {
           type: 'button', class: 'field-value', 'data-testid': 'log-field', 'data-category': category,
           'data-name': name, title: `Filter for ${name}="${value}"`, text: value,
-          onclick: () => this.onFilter(category, name, value),
+          onclick: () => this.onFilter(category, name, value, detected.parser),
         })
         : el('span', { class: 'field-value plain', text: value })),
     ])))));
@@ -548,8 +552,10 @@ export function mount(root) {
     stats.textContent = `Load time: ${Math.round(performance.now() - t0)} ms · Resolution: ${formatDuration(step)} · Result series: ${formatCount(n)}`;
   }
 
-  function addFilter(category, name, value) {
-    const expr = input.value.trim() || state.expr;
+  function addFilter(category, name, value, parser) {
+    let expr = input.value.trim() || state.expr;
+    if (category === 'line') expr = addParser(expr, parser); // the field exists once the line is parsed
+    if (expr === null) return;
     const next = category === 'stream' ? addStreamMatcher(expr, name, value) : addLabelFilter(expr, name, value);
     if (next === null) return;
     input.value = next;
