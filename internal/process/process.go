@@ -19,7 +19,6 @@ package process
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -37,6 +36,7 @@ import (
 	"github.com/lookout-dev/lookout/internal/process/parse"
 	"github.com/lookout-dev/lookout/internal/process/promote"
 	"github.com/lookout-dev/lookout/internal/process/redact"
+	"github.com/lookout-dev/lookout/internal/selfobs"
 )
 
 // Stage is the type of every log processing stage.
@@ -233,28 +233,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		m.dropped = register(reg, m.dropped)
-		m.redacted = register(reg, m.redacted)
-		m.timestampErrors = register(reg, m.timestampErrors)
-		m.notPromoted = register(reg, m.notPromoted)
+		m.dropped = selfobs.Register(reg, m.dropped)
+		m.redacted = selfobs.Register(reg, m.redacted)
+		m.timestampErrors = selfobs.Register(reg, m.timestampErrors)
+		m.notPromoted = selfobs.Register(reg, m.notPromoted)
 	}
 	return m
-}
-
-// register registers c, or returns the collector already registered under
-// its name so that rebuilding a pipeline keeps counting into the same
-// series. If another kind of collector holds the name, c counts unregistered
-// rather than fail the pipeline.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
 
 // dropParsedFields runs next (parsing and normalisation, which neither drop

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/selfobs"
 )
 
 // ErrOverloaded is wrapped by consumer errors that mean "the store cannot
@@ -83,27 +84,12 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"protocol"}),
 	}
 	if reg != nil {
-		m.rejected = register(reg, m.rejected)
-		m.lines = register(reg, m.lines)
-		m.bytes = register(reg, m.bytes)
-		m.truncated = register(reg, m.truncated)
+		m.rejected = selfobs.Register(reg, m.rejected)
+		m.lines = selfobs.Register(reg, m.lines)
+		m.bytes = selfobs.Register(reg, m.bytes)
+		m.truncated = selfobs.Register(reg, m.truncated)
 	}
 	return m
-}
-
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) *prometheus.CounterVec {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing
-			}
-		}
-		// Another collector of a different type holds the name: count into
-		// an unregistered vector rather than crash the server.
-		return c
-	}
-	return c
 }
 
 // Reject counts n rejected items of protocol for reason.

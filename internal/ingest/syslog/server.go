@@ -30,6 +30,7 @@ import (
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
 	"github.com/lookout-dev/lookout/internal/pipeline"
+	"github.com/lookout-dev/lookout/internal/selfobs"
 )
 
 // protocol is the protocol label of this receiver's metrics.
@@ -161,22 +162,10 @@ func New(logger *slog.Logger, reg prometheus.Registerer, next pipeline.Consumer[
 		}, []string{"transport"}),
 	}
 	if reg != nil {
-		s.conns = registerOrReuse(reg, s.conns)
-		s.recv = registerOrReuse(reg, s.recv)
+		s.conns = selfobs.Register(reg, s.conns)
+		s.recv = selfobs.Register(reg, s.recv)
 	}
 	return s
-}
-
-func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
 
 // Start binds the UDP and TCP listeners and starts receiving. It returns
