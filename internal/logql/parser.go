@@ -8,6 +8,8 @@ import (
 
 	"github.com/grafana/regexp"
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/lookout-dev/lookout/internal/labelname"
 )
 
 // Range aggregation operators.
@@ -1379,7 +1381,7 @@ func (p *parser) parseLabelReplace() (Expr, error) {
 	if _, err := regexp.Compile("^(?:" + e.Regex + ")$"); err != nil {
 		return nil, validationErr("invalid regular expression in label_replace(): %s", e.Regex)
 	}
-	if !isValidLabelName(e.Dst) {
+	if !labelname.Valid(e.Dst) {
 		return nil, validationErr("invalid destination label name in label_replace(): %s", e.Dst)
 	}
 	return e, nil

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/grafana/regexp"
+
+	"github.com/lookout-dev/lookout/internal/labelname"
 )
 
 // extractJSON adds every scalar property of a JSON object line as a parsed
@@ -576,7 +578,7 @@ func compileRegexpParser(s string) (*regexp.Regexp, []string, error) {
 		if seen[n] {
 			return nil, nil, fmt.Errorf("duplicate extracted label name: %s", n)
 		}
-		if !isValidLabelName(n) {
+		if !labelname.Valid(n) {
 			return nil, nil, fmt.Errorf("invalid extracted label name: %s", n)
 		}
 		seen[n] = true
@@ -624,7 +626,7 @@ func compilePattern(s string) (*pattern, error) {
 			j := strings.IndexByte(s[i+1:], '>')
 			if j >= 0 {
 				name := s[i+1 : i+1+j]
-				if isValidLabelName(name) {
+				if labelname.Valid(name) {
 					flush()
 					if len(p.nodes) > 0 && p.nodes[len(p.nodes)-1].isCap {
 						return nil, fmt.Errorf("invalid pattern %q: consecutive captures are not allowed", s)

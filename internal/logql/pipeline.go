@@ -11,6 +11,7 @@ import (
 	"github.com/grafana/regexp"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/labelname"
 )
 
 // lineCtx is one record on its way through a pipeline.
@@ -232,7 +233,7 @@ func compileLogfmt(s *LogfmtParser) stageFunc {
 				if !kv.hasValue && !s.KeepEmpty {
 					return
 				}
-				c.lbs.setParsed(sanitizeLabelName(kv.key), kv.value)
+				c.lbs.setParsed(labelname.Sanitize(kv.key), kv.value)
 			})
 			if err != nil {
 				c.lbs.setErr(errLogfmt, err.Error())

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/labelname"
 	"github.com/lookout-dev/lookout/internal/logql"
 )
 
@@ -128,7 +129,7 @@ func detectLine(line string, add func(name, value, parser string)) {
 	}
 	for _, f := range strings.Fields(t) {
 		k, v, ok := strings.Cut(f, "=")
-		if !ok || !validLabelName(k) {
+		if !ok || !labelname.Valid(k) {
 			continue
 		}
 		add(k, strings.Trim(v, `"`), "logfmt")
@@ -137,7 +138,7 @@ func detectLine(line string, add func(name, value, parser string)) {
 
 func flatten(prefix string, m map[string]any, emit func(k, v string)) {
 	for k, v := range m {
-		name := sanitizeName(prefix + k)
+		name := labelname.Sanitize(prefix + k)
 		switch v := v.(type) {
 		case map[string]any:
 			flatten(name+"_", v, emit)
@@ -150,16 +151,6 @@ func flatten(prefix string, m map[string]any, emit func(k, v string)) {
 			emit(name, string(b))
 		}
 	}
-}
-
-func sanitizeName(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
 }
 
 // valueType classifies a value as Loki's detected fields do.

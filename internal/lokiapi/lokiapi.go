@@ -16,6 +16,7 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/eventstore"
+	"github.com/lookout-dev/lookout/internal/labelname"
 )
 
 // Prefix is where the API is mounted.
@@ -141,7 +142,7 @@ func (a *API) handleLabelValues(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	if !validLabelName(name) {
+	if !labelname.Valid(name) {
 		a.writeError(w, r, errBad("invalid label name %q", name))
 		return
 	}
@@ -244,18 +245,4 @@ func (a *API) handleIndexStats(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) handleBuildInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, map[string]string{"version": a.opts.Version, "revision": "", "branch": "", "buildUser": "", "buildDate": "", "goVersion": ""})
-}
-
-// validLabelName accepts [a-zA-Z_][a-zA-Z0-9_]*, Loki's label name syntax.
-func validLabelName(n string) bool {
-	if n == "" {
-		return false
-	}
-	for i := 0; i < len(n); i++ {
-		c := n[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }

@@ -40,6 +40,7 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
+	"github.com/lookout-dev/lookout/internal/labelname"
 	"github.com/lookout-dev/lookout/internal/pipeline"
 )
 
@@ -117,7 +118,7 @@ func New(logger *slog.Logger, reg prometheus.Registerer, next pipeline.Consumer[
 		rc.doc.maxLine = logmetrics.DefaultMaxLineBytes
 	}
 	for _, p := range opts.Promote {
-		rc.doc.promote = append(rc.doc.promote, promotion{field: p, label: logmetrics.SanitizeLabelName(p)})
+		rc.doc.promote = append(rc.doc.promote, promotion{field: p, label: labelname.Sanitize(p)})
 	}
 	if rc.version == "" {
 		rc.version = DefaultVersion

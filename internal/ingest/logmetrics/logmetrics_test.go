@@ -143,15 +143,3 @@ func TestReadBody(t *testing.T) {
 		})
 	}
 }
-
-func TestLabelNames(t *testing.T) {
-	for in, want := range map[string]string{
-		"job": "job", "_x1": "_x1", "kubernetes.namespace": "kubernetes_namespace",
-		"1abc": "_1abc", "a-b c": "a_b_c", "": "_", "é": "__",
-	} {
-		require.Equal(t, want, SanitizeLabelName(in), in)
-		require.True(t, ValidLabelName(SanitizeLabelName(in)))
-	}
-	require.False(t, ValidLabelName("9x"))
-	require.False(t, ValidLabelName(""))
-}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
+	"github.com/lookout-dev/lookout/internal/labelname"
 	"github.com/lookout-dev/lookout/internal/pipeline"
 )
 
@@ -172,7 +173,7 @@ func streamLabels(header []string, query url.Values) (labels.Labels, error) {
 	b := labels.NewScratchBuilder(len(set))
 	n := 0
 	for name, value := range set {
-		if !logmetrics.ValidLabelName(name) {
+		if !labelname.Valid(name) {
 			return labels.EmptyLabels(), fmt.Errorf("invalid label name %q; names must match [a-zA-Z_][a-zA-Z0-9_]*", truncate(name, 128))
 		}
 		if value == "" {

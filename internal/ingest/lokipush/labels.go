@@ -11,6 +11,7 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
+	"github.com/lookout-dev/lookout/internal/labelname"
 )
 
 // labelError is a stream whose labels are unusable; it is answered with 400
@@ -156,7 +157,7 @@ func streamLabels(pairs []labels.Label) (labels.Labels, error) {
 	}
 	seen := make(map[string]struct{}, len(pairs))
 	for i, l := range pairs {
-		if !logmetrics.ValidLabelName(l.Name) {
+		if !labelname.Valid(l.Name) {
 			return labels.EmptyLabels(), &labelError{fmt.Errorf("invalid label name %q; names must match [a-zA-Z_][a-zA-Z0-9_]*", truncate(l.Name, 128))}
 		}
 		if _, dup := seen[l.Name]; dup {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
+	"github.com/lookout-dev/lookout/internal/labelname"
 	"github.com/lookout-dev/lookout/internal/pipeline"
 )
 
@@ -214,7 +215,7 @@ func (rc *Receiver) Convert(ld plog.Logs) []event.Record {
 				if k == "service.name" {
 					hasService = true
 				}
-				b.Add(sanitize(k), repair(v.AsString()))
+				b.Add(labelname.Sanitize(k), repair(v.AsString()))
 				return true
 			}
 			resAttrs = appendAttr(resAttrs, k, v)
@@ -320,33 +321,7 @@ func Level(n plog.SeverityNumber, text string) string {
 }
 
 func appendAttr(attrs []event.Attr, k string, v pcommon.Value) []event.Attr {
-	return append(attrs, event.Attr{Key: sanitize(k), Value: repair(v.AsString())})
-}
-
-// sanitize turns an attribute name into a label name as Loki does: every
-// character outside [a-zA-Z0-9_] becomes '_', and a leading digit gets a '_'.
-func sanitize(k string) string {
-	ok := k != "" && !(k[0] >= '0' && k[0] <= '9')
-	for i := 0; ok && i < len(k); i++ {
-		c := k[i]
-		ok = c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-	}
-	if ok {
-		return k
-	}
-	var sb strings.Builder
-	if k == "" || k[0] >= '0' && k[0] <= '9' {
-		sb.WriteByte('_')
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			sb.WriteByte(c)
-		} else {
-			sb.WriteByte('_')
-		}
-	}
-	return sb.String()
+	return append(attrs, event.Attr{Key: labelname.Sanitize(k), Value: repair(v.AsString())})
 }
 
 func repair(s string) string {
