@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -38,9 +39,10 @@ type Options struct {
 
 // API is the Loki query API.
 type API struct {
-	store  eventstore.Store
-	engine Engine
-	opts   Options
+	store   eventstore.Store
+	engine  Engine
+	opts    Options
+	tailing atomic.Int64 // open tail connections
 }
 
 // New returns the API over store and engine.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -20,8 +19,6 @@ const (
 	maxDelayFor        = 5 * time.Second
 	tailPoll           = time.Second
 )
-
-var tailing atomic.Int64
 
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
@@ -75,13 +72,13 @@ func (a *API) handleTail(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if tailing.Add(1) > maxTailConnections {
-		tailing.Add(-1)
+	if a.tailing.Add(1) > maxTailConnections {
+		a.tailing.Add(-1)
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, "too many tail connections", http.StatusTooManyRequests)
 		return
 	}
-	defer tailing.Add(-1)
+	defer a.tailing.Add(-1)
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
