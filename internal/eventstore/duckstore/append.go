@@ -18,35 +18,107 @@ import (
 	"github.com/lookout-dev/lookout/internal/eventstore"
 )
 
-// Append implements eventstore.Store. Each UTC day of the batch is one
-// DuckDB transaction in that day's partition, and Append returns after the
-// last one commits; DuckDB writes and fsyncs the partition's WAL before a
-// commit returns. A batch spanning several days that fails part-way may
-// leave the days committed before the failure stored, so a retry can
-// duplicate them (at-least-once).
+// Append implements eventstore.Store. Concurrent calls are committed
+// together (group commit): the caller that gets the writer lock appends
+// the batches waiting at that moment, up to maxGroupRecords records, in one
+// transaction per UTC day and partition, and every caller in the group
+// returns once those commits are done. DuckDB writes and fsyncs the
+// partition's WAL before a commit returns, so a nil error still means the
+// whole batch is durable; one fsync now covers several batches, which is
+// most of the cost of a commit. A failed commit fails every batch in its
+// group. A group spanning several days that fails part-way may leave the
+// days committed before the failure stored, so a retry can duplicate them
+// (at-least-once).
 //
 // Invalid UTF-8 in labels, body, level, ids and attributes is replaced by
 // U+FFFD, one per invalid run, because DuckDB's VARCHAR must be valid UTF-8.
-// A record of an unknown kind fails the whole batch.
+// A record of an unknown kind fails its batch, and only its batch.
+//
+// Once queued, a batch is committed even if ctx ends while it waits.
 func (s *Store) Append(ctx context.Context, batch []event.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	start := time.Now()
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
 	if s.isClosed() {
 		return eventstore.ErrClosed
 	}
 	if len(batch) == 0 {
 		return nil
 	}
-
-	byDay := map[int64][]int{}
 	for i := range batch {
 		if k := batch[i].Kind; k < event.KindLog || k > event.KindRUM {
 			return fmt.Errorf("append: record %d has unknown kind %d", i, k)
 		}
+	}
+	req := &appendReq{batch: batch, done: make(chan error, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, req)
+	s.qmu.Unlock()
+
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	for {
+		// A writer before us may have committed this batch already.
+		select {
+		case err := <-req.done:
+			return err
+		default:
+		}
+		group := s.takeGroup()
+		err := s.appendGroup(group)
+		for _, r := range group {
+			r.done <- err
+		}
+	}
+}
+
+// maxGroupRecords bounds the records one group commit takes, and so the
+// size of one transaction. The first waiting batch is always taken.
+const maxGroupRecords = 32768
+
+// appendReq is a batch waiting for the writer.
+type appendReq struct {
+	batch []event.Record
+	done  chan error // buffered; receives the commit's outcome once
+}
+
+// takeGroup takes the waiting batches, oldest first, up to
+// maxGroupRecords records. The caller holds wmu.
+func (s *Store) takeGroup() []*appendReq {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	n, records := 0, 0
+	for n < len(s.queue) && (n == 0 || records+len(s.queue[n].batch) <= maxGroupRecords) {
+		records += len(s.queue[n].batch)
+		n++
+	}
+	group := slices.Clone(s.queue[:n])
+	s.queue = slices.Delete(s.queue, 0, n)
+	return group
+}
+
+// appendGroup appends the batches of group, one transaction per day. The
+// caller holds wmu. It uses no caller's context: a commit serves several
+// callers, and none of them may cut it short for the others.
+func (s *Store) appendGroup(group []*appendReq) error {
+	start := time.Now()
+	if s.isClosed() {
+		return eventstore.ErrClosed
+	}
+	batch := group[0].batch
+	if len(group) > 1 {
+		total := 0
+		for _, r := range group {
+			total += len(r.batch)
+		}
+		batch = make([]event.Record, 0, total)
+		for _, r := range group {
+			batch = append(batch, r.batch...)
+		}
+	}
+
+	byDay := map[int64][]int{}
+	for i := range batch {
 		d := dayOf(batch[i].Time)
 		byDay[d] = append(byDay[d], i)
 	}
@@ -57,7 +129,7 @@ func (s *Store) Append(ctx context.Context, batch []event.Record) error {
 	slices.Sort(days)
 	var bytes int
 	for _, d := range days {
-		n, err := s.appendDay(ctx, d, batch, byDay[d])
+		n, err := s.appendDay(context.Background(), d, batch, byDay[d])
 		if err != nil {
 			return err
 		}
@@ -65,6 +137,8 @@ func (s *Store) Append(ctx context.Context, batch []event.Record) error {
 	}
 	s.metrics.appendedRecords.Add(float64(len(batch)))
 	s.metrics.appendedBytes.Add(float64(bytes))
+	s.metrics.appendedBatches.Add(float64(len(group)))
+	s.metrics.appendCommits.Inc()
 	s.metrics.appendDuration.Observe(time.Since(start).Seconds())
 	return nil
 }
@@ -96,17 +170,23 @@ func (s *Store) appendDay(ctx context.Context, day int64, batch []event.Record, 
 		rows       = make([]row, len(idx))
 		nextID     = p.nextID
 		bytes      int
+		// Records of one stream mostly come in runs; the previous
+		// record's stream saves building its key again.
+		prev *event.Record
+		st   *stream
 	)
 	for j, i := range idx {
 		r := &batch[i]
-		ls := validLabels(r.Labels)
-		key := streamKey(r.Kind, ls)
-		st := s.streams[key]
-		if st == nil {
-			if st = newStreams[key]; st == nil {
-				st = &stream{kind: r.Kind, labels: ls.Copy(), key: key}
-				newStreams[key] = st
+		if prev == nil || r.Kind != prev.Kind || !labels.Equal(r.Labels, prev.Labels) {
+			ls := validLabels(r.Labels)
+			key := streamKey(r.Kind, ls)
+			if st = s.streams[key]; st == nil {
+				if st = newStreams[key]; st == nil {
+					st = &stream{kind: r.Kind, labels: ls.Copy(), key: key}
+					newStreams[key] = st
+				}
 			}
+			prev = r
 		}
 		ch := changes[st]
 		if ch == nil {
@@ -217,15 +297,16 @@ func (s *Store) commitRows(ctx context.Context, p *partition, rows []row, change
 	q.sql("INSERT OR REPLACE INTO ", quoteIdent(p.alias), ".streams VALUES ")
 	n := 0
 	for st, ch := range changes {
-		if old := p.streams[st]; old != nil && *old == *ch {
-			continue
+		if old := p.streams[st]; old != nil && ch.min >= old.savedMin && ch.max <= old.savedMax {
+			continue // the saved bounds still cover the stream
 		}
+		ch.savedMin, ch.savedMax = p.widen(ch.min, ch.max)
 		if n > 0 {
 			q.sql(",")
 		}
 		n++
 		q.sql("(").int(int64(ch.id)).sql(",").int(int64(st.kind)).sql(",").str(encodeLabels(st.labels)).
-			sql(",").int(ch.min).sql(",").int(ch.max).sql(")")
+			sql(",").int(ch.savedMin).sql(",").int(ch.savedMax).sql(")")
 	}
 	if n > 0 {
 		if _, err := conn.ExecContext(ctx, q.String()); err != nil {

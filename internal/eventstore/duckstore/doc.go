@@ -11,16 +11,22 @@
 // Dir/tmp. A partition file holds:
 //
 //   - streams: a partition-local stream_id (UINTEGER), the kind, the label
-//     set as a JSON object, and the stream's first and last timestamp in the
-//     partition;
+//     set as a JSON object, and bounds on the stream's timestamps in the
+//     partition, widened to whole minutes so that a busy stream updates its
+//     row once a minute rather than once per batch (the store keeps the
+//     exact bounds in memory while it runs);
 //   - levels: the distinct levels per kind;
 //   - one records table per kind (log, span, error, rum): ts, seq,
 //     stream_id, level, body, trace_id, span_id, attrs (a JSON array of
 //     [key, value] pairs, "" when empty).
 //
-// DuckDB picks each column's compression when it checkpoints a row group:
-// typically bit-packing for ts, seq and stream_id, dictionary for level and
-// attrs, FSST for bodies and ids.
+// Partitions are written in DuckDB's v1.4.0 storage format, not the
+// v0.10.2 format DuckDB writes by default, for its newer string
+// compression. DuckDB picks each column's compression when it checkpoints
+// a row group: bit-packing for ts and seq, RLE for stream_id, DICT_FSST for
+// level, ids and attrs; bodies are declared ZSTD, which stores JSON and
+// access logs in about half the space FSST needs. A partition checkpoints
+// once its WAL passes a quarter of the memory limit (16 to 256 MiB).
 //
 // # Queries
 //
@@ -42,8 +48,10 @@
 //
 // # Durability
 //
-// Append commits one transaction per day of the batch. DuckDB writes the
-// commit to the partition's WAL and fsyncs it before COMMIT returns
+// Append group-commits: concurrent calls wait for the one writer, which
+// takes every batch waiting (up to 32,768 records) and commits them in one
+// transaction per day. DuckDB writes the commit to the partition's WAL and
+// fsyncs it before COMMIT returns
 // (observed with strace on DuckDB 1.4.1: write(wal), fsync(wal), then the
 // commit returns; TestCrashRecovery replays WALs left by a process that
 // exits without Close). Close checkpoints every WAL into its database file.

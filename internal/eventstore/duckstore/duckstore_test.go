@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -195,6 +197,110 @@ func TestCrashRecovery(t *testing.T) {
 
 	s := openStore(t, dir)
 	require.Equal(t, 1000, count(t, s))
+}
+
+// TestGroupCommit appends from many goroutines at once: every batch that
+// returns nil is stored once, a bad batch fails alone, and the writers share
+// commits.
+func TestGroupCommit(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	dir := t.TempDir()
+	s, err := duckstore.Open(t.Context(), duckstore.Options{Dir: dir, MemoryLimit: 128 << 20, Threads: 1, Registerer: reg})
+	require.NoError(t, err)
+	const writers, batches, size = 8, 20, 50
+	errs := make(chan error, writers*batches)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for b := range batches {
+				batch := make([]event.Record, size)
+				for i := range batch {
+					batch[i] = event.Record{
+						Kind: event.KindLog, Time: day0 + int64(b*size+i), Labels: labels.FromStrings("writer", fmt.Sprint(w)),
+						Body: fmt.Sprintf("w%d b%d i%d", w, b, i),
+					}
+				}
+				errs <- s.Append(t.Context(), batch)
+				if b == batches/2 {
+					bad := slices.Clone(batch)
+					bad[3].Kind = 99
+					assert.ErrorContains(t, s.Append(t.Context(), bad), "unknown kind")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	want := writers * batches * size
+	require.Equal(t, want, count(t, s))
+	require.Equal(t, float64(writers*batches), counterValue(t, reg, "lookout_eventstore_appended_batches_total"))
+	commits := counterValue(t, reg, "lookout_eventstore_group_commits_total")
+	require.Positive(t, commits)
+	require.LessOrEqual(t, commits, float64(writers*batches))
+	t.Logf("%d batches in %.0f commits", writers*batches, commits)
+
+	// Every line once, also after a restart.
+	require.NoError(t, s.Close())
+	s = openStore(t, dir)
+	seen := map[string]bool{}
+	for r, err := range s.Select(t.Context(), everything()) {
+		require.NoError(t, err)
+		require.False(t, seen[r.Body], "duplicate %q", r.Body)
+		seen[r.Body] = true
+	}
+	require.Len(t, seen, want)
+}
+
+// counterValue returns the value of the unlabelled counter name in reg.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+// TestBoundsAfterReopen checks that the widened stream bounds saved on
+// disk still answer series and label queries exactly after a restart: a
+// stream is not reported for a range it has no records in, even within
+// the saved grain.
+func TestBoundsAfterReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := duckstore.Open(t.Context(), duckstore.Options{Dir: dir, MemoryLimit: 128 << 20, Threads: 1})
+	require.NoError(t, err)
+	t0 := day0 + int64(10*time.Minute) + int64(20*time.Second)
+	require.NoError(t, s.Append(t.Context(), []event.Record{
+		{Kind: event.KindLog, Time: t0, Labels: labels.FromStrings("app", "a"), Body: "x"},
+		{Kind: event.KindLog, Time: t0 + int64(10*time.Second), Labels: labels.FromStrings("app", "a"), Body: "y"},
+	}))
+	check := func(s *duckstore.Store) {
+		t.Helper()
+		for _, c := range []struct {
+			start, end int64
+			want       int
+		}{
+			{t0, t0 + 1, 1},
+			{t0 + 1, t0 + int64(10*time.Second), 0}, // between the records, inside the grain
+			{t0 + int64(11*time.Second), t0 + int64(30*time.Second), 0},
+			{t0 - int64(10*time.Second), t0, 0},
+			{day0, day0 + int64(24*time.Hour), 1},
+		} {
+			got, err := s.Series(t.Context(), event.KindLog, c.start, c.end, nil)
+			require.NoError(t, err)
+			require.Len(t, got, c.want, "series in [%d, %d)", c.start-t0, c.end-t0)
+		}
+	}
+	check(s)
+	require.NoError(t, s.Close())
+	check(openStore(t, dir))
 }
 
 func TestMetrics(t *testing.T) {

@@ -12,6 +12,8 @@ type metrics struct {
 	collectors       []prometheus.Collector
 	appendedRecords  prometheus.Counter
 	appendedBytes    prometheus.Counter
+	appendedBatches  prometheus.Counter
+	appendCommits    prometheus.Counter
 	appendDuration   prometheus.Histogram
 	queryDuration    *prometheus.HistogramVec
 	retentionDeleted prometheus.Counter
@@ -28,9 +30,17 @@ func newMetrics(reg prometheus.Registerer, s *Store) (*metrics, error) {
 			Name: "lookout_eventstore_appended_bytes_total",
 			Help: "Body bytes durably appended to the event store.",
 		}),
+		appendedBatches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lookout_eventstore_appended_batches_total",
+			Help: "Batches durably appended to the event store.",
+		}),
+		appendCommits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lookout_eventstore_group_commits_total",
+			Help: "Group commits: each appends the batches waiting at that moment; batches ÷ commits is the batches per commit.",
+		}),
 		appendDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:                        "lookout_eventstore_append_duration_seconds",
-			Help:                        "Time to append and commit one batch.",
+			Help:                        "Time to append and commit one group of batches.",
 			Buckets:                     prometheus.DefBuckets,
 			NativeHistogramBucketFactor: 1.1,
 		}),
@@ -57,7 +67,7 @@ func newMetrics(reg prometheus.Registerer, s *Store) (*metrics, error) {
 		defer s.mu.RUnlock()
 		return float64(len(s.parts))
 	})
-	m.collectors = []prometheus.Collector{m.appendedRecords, m.appendedBytes, m.appendDuration, m.queryDuration, m.retentionDeleted, size, partitions}
+	m.collectors = []prometheus.Collector{m.appendedRecords, m.appendedBytes, m.appendedBatches, m.appendCommits, m.appendDuration, m.queryDuration, m.retentionDeleted, size, partitions}
 	if reg == nil {
 		return m, nil
 	}

@@ -48,6 +48,13 @@ func rowGroupSize(memoryLimit int64) int {
 	return 0
 }
 
+// storageVersion is the DuckDB storage format partitions are written in.
+// DuckDB writes the format of v0.10.2 unless told otherwise, which lacks
+// the ZSTD and DICT_FSST string compression; with them, JSON log lines
+// take about 45% less space (measured on bench/cmd/loggen's data).
+// DuckDB 1.4, the version go-duckdb links, reads and writes it.
+const storageVersion = "v1.4.0"
+
 // partFileRE matches partition file names: the UTC day, then a generation
 // that makes each incarnation of a day unique.
 var partFileRE = regexp.MustCompile(`^(\d{8})-(\d{6,})\.duckdb$`)
@@ -81,14 +88,16 @@ CREATE TABLE IF NOT EXISTS %[1]s.levels (
 // min/max statistics on ts prune most of a partition for narrow ranges.
 // seq orders records with equal timestamps and makes keyset paging exact;
 // it grows by one per row, which DuckDB's bitpacking stores in almost no
-// space.
+// space. Bodies are compressed with ZSTD: DuckDB would pick FSST for lines
+// of a few hundred bytes, which halves JSON logs where ZSTD divides them
+// by four or more, at about the same checkpoint cost.
 const recordsSQL = `
 CREATE TABLE IF NOT EXISTS %s.%s (
 	ts BIGINT NOT NULL,
 	seq UBIGINT NOT NULL,
 	stream_id UINTEGER NOT NULL,
 	level VARCHAR NOT NULL,
-	body VARCHAR NOT NULL,
+	body VARCHAR USING COMPRESSION zstd NOT NULL,
 	trace_id VARCHAR NOT NULL,
 	span_id VARCHAR NOT NULL,
 	attrs VARCHAR NOT NULL
@@ -120,8 +129,41 @@ type partition struct {
 
 // pstream is a stream's presence in a partition.
 type pstream struct {
-	id       uint32
+	id uint32
+	// min and max bound the stream's records in the partition. They are
+	// exact while the store runs; after a restart they are the saved
+	// bounds, which may be wider.
 	min, max int64
+	// savedMin and savedMax are the bounds in the streams table. Append
+	// writes them widened to boundsGrain, so that a stream that keeps
+	// receiving records costs one streams-table write per grain instead
+	// of one per batch.
+	savedMin, savedMax int64
+}
+
+// boundsGrain is the granularity of the stream bounds saved in a
+// partition's streams table.
+const boundsGrain = int64(time.Minute)
+
+// widen returns [lo, hi] widened to whole grains of boundsGrain, but not
+// beyond the partition's day.
+func (p *partition) widen(lo, hi int64) (int64, int64) {
+	wlo, whi := lo, hi
+	if r := posMod(lo, boundsGrain); lo >= math.MinInt64+r {
+		wlo = lo - r
+	}
+	if add := boundsGrain - 1 - posMod(hi, boundsGrain); hi <= math.MaxInt64-add {
+		whi = hi + add // the grain's last nanosecond
+	}
+	return min(max(wlo, p.start), lo), max(min(whi, p.end-1), hi)
+}
+
+func posMod(v, m int64) int64 {
+	r := v % m
+	if r < 0 {
+		r += m
+	}
+	return r
 }
 
 func dayOf(ts int64) int64 {
@@ -241,9 +283,9 @@ func removePartitionFiles(path string) error {
 // fixed tables. rowGroup is the row group size for new rows, 0 for DuckDB's
 // default.
 func (p *partition) attach(ctx context.Context, conn *sql.Conn, rowGroup int) error {
-	opts := ""
+	opts := " (STORAGE_VERSION 'v1.4.0')"
 	if rowGroup > 0 {
-		opts = fmt.Sprintf(" (ROW_GROUP_SIZE %d)", rowGroup)
+		opts = fmt.Sprintf(" (STORAGE_VERSION 'v1.4.0', ROW_GROUP_SIZE %d)", rowGroup)
 	}
 	if _, err := conn.ExecContext(ctx, "ATTACH "+quoteString(p.path)+" AS "+quoteIdent(p.alias)+opts); err != nil {
 		return fmt.Errorf("attach partition %s: %w", p.name, err)
@@ -318,6 +360,7 @@ func (p *partition) load(ctx context.Context, conn *sql.Conn, intern func(event.
 			_ = rows.Close()
 			return 0, fmt.Errorf("decode labels of stream %d in partition %s: %w", ps.id, p.name, err)
 		}
+		ps.savedMin, ps.savedMax = ps.min, ps.max
 		st := intern(event.Kind(kind), labels.FromMap(m))
 		p.streams[st] = &ps
 		p.nextID = max(p.nextID, ps.id+1)

@@ -220,6 +220,7 @@ func (s *Store) deleteRows(ctx context.Context, p *partition, byCutoff map[int64
 		ps := p.streams[st]
 		if b, ok := bounds[ps.id]; ok {
 			ps.min, ps.max = b.min, b.max
+			ps.savedMin, ps.savedMax = b.min, b.max
 			continue
 		}
 		delete(p.streams, st)

@@ -30,6 +30,13 @@ const (
 	DefaultMaxConns    = 8
 )
 
+// checkpointThreshold is the WAL size that triggers a checkpoint: a
+// quarter of the memory limit, from DuckDB's default of 16 MiB up to
+// 256 MiB.
+func checkpointThreshold(memoryLimit int64) int64 {
+	return min(max(memoryLimit/4, 16<<20), 256<<20)
+}
+
 // Options configure a Store.
 type Options struct {
 	// Dir holds the partition files. It is created if missing. One Store
@@ -69,6 +76,10 @@ type Store struct {
 	// below, and only while also holding mu.
 	wmu     sync.Mutex
 	wconn   *sql.Conn
+
+	qmu   sync.Mutex
+	queue []*appendReq // batches waiting for a group commit, oldest first
+
 	nextSeq uint64
 	nextGen uint64
 
@@ -150,6 +161,12 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 	cfg.Set("memory_limit", strconv.FormatInt(max(opts.MemoryLimit/1024, 1), 10)+"KiB")
 	cfg.Set("threads", strconv.Itoa(opts.Threads))
 	cfg.Set("temp_directory", tmp)
+	// DuckDB checkpoints a partition once its WAL passes this size, which
+	// compresses the new rows into the file. The default, 16 MiB, has a
+	// busy ingest recompress its last, still growing row group many times
+	// over; a larger WAL means fewer checkpoints but a longer replay after
+	// a crash, and more rows held uncompressed in memory.
+	cfg.Set("checkpoint_threshold", strconv.FormatInt(checkpointThreshold(opts.MemoryLimit)>>10, 10)+"KiB")
 	cfg.Set("autoinstall_known_extensions", "false")
 	cfg.Set("autoload_known_extensions", "false")
 	// Queries that need an order say so; this lets DuckDB stream more.
