@@ -5,6 +5,7 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -187,32 +188,23 @@ func (ev *rangeEvaluator) add(ctx context.Context, r *event.Record) error {
 		ev.sorted = ev.c.lbs.sorted(ev.sorted)
 		return &PipelineError{Err: errv, Labels: labelsOf(ev.sorted, nil)}
 	}
-	ev.sorted = ev.c.lbs.sorted(ev.sorted)
-	var keep func(lbl) bool
-	if g := ev.expr.Grouping; g != nil {
-		keep = func(l lbl) bool { return slices.Contains(g.Labels, l.name) != g.Without }
-	}
-	if ev.expr.Op == OpAbsentOverTime {
-		ev.sorted = ev.sorted[:0]
-	}
-	ev.key = ev.key[:0]
-	for _, l := range ev.sorted {
-		if keep == nil || keep(l) {
-			ev.key = append(ev.key, l.name...)
-			ev.key = append(ev.key, 0xff)
-			ev.key = append(ev.key, l.value...)
-			ev.key = append(ev.key, 0xfe)
-		}
-	}
-	s, ok := ev.series[string(ev.key)]
-	if !ok {
-		sb := labels.NewScratchBuilder(len(ev.sorted))
-		for _, l := range ev.sorted {
-			if keep == nil || keep(l) {
-				sb.Add(l.name, l.value)
+	// The grouping's labels only, then sorted: a by() keeps a few of the
+	// many labels a parser may have added, and sorting them all per line
+	// was a large part of a `| json` metric query.
+	ev.sorted = ev.sorted[:0]
+	if ev.expr.Op != OpAbsentOverTime {
+		g := ev.expr.Grouping
+		for _, l := range ev.c.lbs.ls {
+			if g == nil || slices.Contains(g.Labels, l.name) != g.Without {
+				ev.sorted = append(ev.sorted, l)
 			}
 		}
-		s = &rseries{lbs: sb.Labels()}
+		slices.SortFunc(ev.sorted, func(x, y lbl) int { return strings.Compare(x.name, y.name) })
+	}
+	ev.key = appendKey(ev.key[:0], ev.sorted, nil)
+	s, ok := ev.series[string(ev.key)]
+	if !ok {
+		s = &rseries{lbs: labelsOf(ev.sorted, nil)}
 		ev.series[string(ev.key)] = s
 	}
 	if n := len(s.b); n > s.head && s.b[n-1].evict == evict {

@@ -74,8 +74,8 @@ type Store struct {
 	// wmu serialises writers: Append, ApplyRetention and Close. Only a
 	// writer changes the partition set, stream bookkeeping and the fields
 	// below, and only while also holding mu.
-	wmu     sync.Mutex
-	wconn   *sql.Conn
+	wmu   sync.Mutex
+	wconn *sql.Conn
 
 	qmu   sync.Mutex
 	queue []*appendReq // batches waiting for a group commit, oldest first
