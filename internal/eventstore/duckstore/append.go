@@ -331,6 +331,18 @@ func (s *Store) commitRows(ctx context.Context, p *partition, rows []row, change
 		}
 	}
 
+	// The needle index builders take the keys of the rows as they are
+	// appended; if the transaction fails, their blocks hold keys of rows
+	// that are not stored, so they start again (the committed rows of
+	// those blocks stay unindexed, and are always scanned).
+	defer func() {
+		if err != nil {
+			for _, b := range p.blocks {
+				b.reset()
+				b.contiguous = false
+			}
+		}
+	}()
 	err = conn.Raw(func(dc any) error {
 		for _, k := range kinds {
 			if err := s.appendKind(dc.(driver.Conn), p, k, rows); err != nil {
@@ -342,12 +354,36 @@ func (s *Store) commitRows(ctx context.Context, p *partition, rows []row, change
 	if err != nil {
 		return err
 	}
+	var closed []*blockBuilder
+	for _, k := range kinds {
+		if b := p.blocks[k]; b != nil && b.full() {
+			if err := s.writeBloom(ctx, p, k, b); err != nil {
+				return err
+			}
+			closed = append(closed, b)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	// Not ctx: a commit must not be interrupted half-way.
 	if _, err := conn.ExecContext(context.Background(), "COMMIT"); err != nil {
 		return fmt.Errorf("commit append: %w", err)
+	}
+	for _, b := range closed {
+		b.closeBlock()
+	}
+	return nil
+}
+
+// writeBloom inserts the filter of b's block of kind k into p's blooms
+// table, in the writer's open transaction (or on its own).
+func (s *Store) writeBloom(ctx context.Context, p *partition, k event.Kind, b *blockBuilder) error {
+	lo, hi := b.span()
+	_, err := s.wconn.ExecContext(ctx, "INSERT INTO "+quoteIdent(p.alias)+".blooms VALUES (?, ?, ?, ?)",
+		uint8(k), lo, hi, []byte(newBloom(b.keys)))
+	if err != nil {
+		return fmt.Errorf("write needle index of partition %s: %w", p.name, err)
 	}
 	return nil
 }
@@ -369,6 +405,7 @@ func (s *Store) appendKind(dc driver.Conn, p *partition, k event.Kind, rows []ro
 		}
 		seq := s.nextSeq
 		s.nextSeq++
+		p.block(k).add(seq, r.body)
 		if err := a.AppendRow(r.ts, seq, r.id, bytesOf(r.level), bytesOf(r.body), bytesOf(r.traceID), bytesOf(r.spanID), bytesOf(r.attrs)); err != nil {
 			_ = a.Close() // the row error matters more
 			return fmt.Errorf("append to partition %s: %w", p.name, err)

@@ -18,7 +18,9 @@
 //   - levels: the distinct levels per kind;
 //   - one records table per kind (log, span, error, rum): ts, seq,
 //     stream_id, level, body, trace_id, span_id, attrs (a JSON array of
-//     [key, value] pairs, "" when empty).
+//     [key, value] pairs, "" when empty);
+//   - blooms: the needle index, a Bloom filter per block of 16,384
+//     consecutive records of a kind, by inclusive seq range.
 //
 // Partitions are written in DuckDB's v1.4.0 storage format, not the
 // v0.10.2 format DuckDB writes by default, for its newer string
@@ -37,6 +39,15 @@
 // become contains() and regexp_matches(), which use RE2 like Go's regexp:
 // unanchored, case-sensitive, "." not matching "\n" unless (?s); patterns
 // are checked with Go's regexp first.
+//
+// A contains filter (|=) whose value holds a run of 16 or more ASCII
+// letters and digits (a request id, trace id, UUID or token) first asks
+// the needle index: blocks whose filter lacks one of the value's keys are
+// excluded with "NOT (seq BETWEEN ...)", which DuckDB turns into skipped
+// row groups and vectors. needle.go explains why the index never hides a
+// match. The filters of full blocks are written with the commit that fills
+// them, and the open blocks' at Close; records of a block open at a crash
+// are not indexed and are always read.
 //
 // Select reads a partition in time windows, nearest to where it starts
 // first and growing fourfold, and each window in keyset pages on (ts, seq),

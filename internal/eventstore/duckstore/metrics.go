@@ -17,6 +17,7 @@ type metrics struct {
 	appendDuration   prometheus.Histogram
 	queryDuration    *prometheus.HistogramVec
 	retentionDeleted prometheus.Counter
+	needleBlocks     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, s *Store) (*metrics, error) {
@@ -54,6 +55,10 @@ func newMetrics(reg prometheus.Registerer, s *Store) (*metrics, error) {
 			Name: "lookout_eventstore_retention_deleted_records_total",
 			Help: "Records deleted by retention.",
 		}),
+		needleBlocks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lookout_eventstore_needle_index_blocks_total",
+			Help: "Blocks of records the needle index was asked about for a line filter, by result: skipped (ruled out) or read.",
+		}, []string{"result"}),
 	}
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "lookout_eventstore_size_bytes",
@@ -67,7 +72,7 @@ func newMetrics(reg prometheus.Registerer, s *Store) (*metrics, error) {
 		defer s.mu.RUnlock()
 		return float64(len(s.parts))
 	})
-	m.collectors = []prometheus.Collector{m.appendedRecords, m.appendedBytes, m.appendedBatches, m.appendCommits, m.appendDuration, m.queryDuration, m.retentionDeleted, size, partitions}
+	m.collectors = []prometheus.Collector{m.appendedRecords, m.appendedBytes, m.appendedBatches, m.appendCommits, m.appendDuration, m.queryDuration, m.retentionDeleted, m.needleBlocks, size, partitions}
 	if reg == nil {
 		return m, nil
 	}

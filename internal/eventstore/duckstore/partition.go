@@ -68,7 +68,9 @@ func tableName(k event.Kind) string { return k.String() }
 // schemaSQL creates a partition's tables. Stream ids are local to the
 // partition; the streams table gives their labels and time bounds, and the
 // levels table the distinct levels per kind, so that stream and level
-// matchers are evaluated in Go and pushed down as id and value lists.
+// matchers are evaluated in Go and pushed down as id and value lists. The
+// blooms table holds the needle index (see needle.go): a filter per block
+// of records, by kind and inclusive seq range.
 const schemaSQL = `
 CREATE TABLE IF NOT EXISTS %[1]s.streams (
 	stream_id UINTEGER PRIMARY KEY,
@@ -81,6 +83,12 @@ CREATE TABLE IF NOT EXISTS %[1]s.levels (
 	kind UTINYINT NOT NULL,
 	level VARCHAR NOT NULL,
 	PRIMARY KEY (kind, level)
+);
+CREATE TABLE IF NOT EXISTS %[1]s.blooms (
+	kind UTINYINT NOT NULL,
+	seq_lo UBIGINT NOT NULL,
+	seq_hi UBIGINT NOT NULL,
+	bloom BLOB NOT NULL
 );`
 
 // recordsSQL creates the records table of one kind. Rows are appended in
@@ -119,6 +127,10 @@ type partition struct {
 	streams map[*stream]*pstream
 	nextID  uint32
 	levels  map[event.Kind][]string // sorted
+
+	// blocks collect the needle index keys of the records appended since
+	// the last filter, per kind; only the writer uses them.
+	blocks map[event.Kind]*blockBuilder
 
 	// refs counts queries using the partition. A dropped partition is
 	// detached and deleted once refs reaches zero.
@@ -188,6 +200,7 @@ func newPartition(dir string, day int64, gen uint64) *partition {
 		streams: map[*stream]*pstream{},
 		nextID:  1,
 		levels:  map[event.Kind][]string{},
+		blocks:  map[event.Kind]*blockBuilder{},
 	}
 	// The first and last days of the time line are cut short.
 	if day >= math.MinInt64/dayNs {
@@ -388,6 +401,16 @@ func (p *partition) load(ctx context.Context, conn *sql.Conn, intern func(event.
 		return 0, fmt.Errorf("read levels of partition %s: %w", p.name, err)
 	}
 	return maxSeq, nil
+}
+
+// block returns the needle index builder of kind k.
+func (p *partition) block(k event.Kind) *blockBuilder {
+	b := p.blocks[k]
+	if b == nil {
+		b = &blockBuilder{}
+		p.blocks[k] = b
+	}
+	return b
 }
 
 // table is the qualified name of the records table of kind k.

@@ -58,6 +58,10 @@ func (s *Store) Select(ctx context.Context, p eventstore.SelectParams) iter.Seq2
 			return
 		}
 		defer release()
+		if err := s.pruneNeedles(ctx, scans, p.LineFilters); err != nil {
+			yield(nil, err)
+			return
+		}
 		if p.Direction == eventstore.Backward {
 			slices.Reverse(scans)
 		}
@@ -314,6 +318,9 @@ func (s *Store) Aggregate(ctx context.Context, p eventstore.AggregateParams) ([]
 		return nil, err
 	}
 	defer release()
+	if err := s.pruneNeedles(ctx, scans, p.LineFilters); err != nil {
+		return nil, err
+	}
 
 	// Streams fold into groups in SQL: the query maps each stream_id to
 	// its group's index through a list literal ([g1, g2, ...][stream_id]),

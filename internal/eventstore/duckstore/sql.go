@@ -81,6 +81,16 @@ func (q *query) where(sc *scan, start, end int64, lines []eventstore.LineFilter)
 		}
 		q.sql(")")
 	}
+	if len(lines) > 0 && len(sc.skip) > 0 {
+		q.sql(" AND NOT (")
+		for i, r := range sc.skip {
+			if i > 0 {
+				q.sql(" OR ")
+			}
+			q.sql("seq BETWEEN ").int(int64(r.lo)).sql(" AND ").int(int64(r.hi))
+		}
+		q.sql(")")
+	}
 	for _, lf := range lines {
 		switch lf.Op {
 		case eventstore.LineContains, eventstore.LineNotContains:

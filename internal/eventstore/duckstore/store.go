@@ -289,6 +289,17 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 
+	// The open blocks of the needle index are saved as they are, so that
+	// their records are indexed after a restart.
+	for _, p := range s.parts {
+		for _, k := range kinds {
+			if b := p.blocks[k]; b != nil && b.rows > 0 {
+				if err := s.writeBloom(context.Background(), p, k, b); err != nil {
+					s.logger.Warn("save needle index", "partition", p.name, "err", err)
+				}
+			}
+		}
+	}
 	s.metrics.unregister()
 	err := errors.Join(s.wconn.Close(), s.db.Close())
 	if err != nil {
@@ -361,6 +372,9 @@ type scan struct {
 	members map[uint32]member // the matching streams with records overlapping the range
 	ids     []uint32          // sorted ids of members; nil if every stream of the kind matches
 	levels  []string          // allowed levels; nil if all are
+	// skip lists seq ranges that the needle index rules out for the line
+	// filters of the query; where applies it with those filters.
+	skip []seqRange
 }
 
 func (sc *scan) table() string { return sc.p.table(sc.kind) }
