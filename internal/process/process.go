@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,7 +68,11 @@ func Build(cfg config.LogPipeline, logger *slog.Logger, reg prometheus.Registere
 	}
 
 	if cfg.JSON || cfg.Logfmt || len(cfg.Patterns) > 0 {
-		s, err := parse.New(parse.Options{JSON: cfg.JSON, Logfmt: cfg.Logfmt, Patterns: cfg.Patterns, Definitions: cfg.PatternDefinitions})
+		opts := parse.Options{JSON: cfg.JSON, Logfmt: cfg.Logfmt, Patterns: cfg.Patterns, Definitions: cfg.PatternDefinitions}
+		if !cfg.StoreFields {
+			opts.Keep = neededFields(cfg)
+		}
+		s, err := parse.New(opts)
 		if err := add("parse", s, err); err != nil {
 			return nil, err
 		}
@@ -239,6 +244,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.notPromoted = selfobs.Register(reg, m.notPromoted)
 	}
 	return m
+}
+
+// neededFields accepts the parsed fields the stages after parsing read
+// when parsed fields are not stored: timestamp, level and trace fields and
+// those to promote. The rest would be dropped right after those stages
+// anyway, so the parse stage need not copy them. A dotted name also
+// matches its underscore spelling, as the normalise stages do.
+func neededFields(cfg config.LogPipeline) func(string) bool {
+	want := map[string]bool{}
+	for _, list := range [][]string{
+		{cfg.Timestamp.Field}, cfg.Level.Fields, cfg.Trace.TraceIDFields, cfg.Trace.SpanIDFields,
+		cfg.Trace.TraceparentFields, cfg.Promote,
+	} {
+		for _, n := range list {
+			if n != "" {
+				want[n] = true
+				want[strings.ReplaceAll(n, ".", "_")] = true
+			}
+		}
+	}
+	return func(key string) bool { return want[key] }
 }
 
 // dropParsedFields runs next (parsing and normalisation, which neither drop

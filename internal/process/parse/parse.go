@@ -38,6 +38,10 @@ type Options struct {
 	Definitions map[string]string
 	// Separator joins nested JSON keys; empty means DefaultSeparator.
 	Separator string
+	// Keep, when set, limits the fields added to those whose sanitised
+	// key it accepts, so that a pipeline that only needs a few fields does
+	// not copy them all.
+	Keep func(key string) bool
 
 	_ struct{}
 }
@@ -48,7 +52,7 @@ type Options struct {
 // promoted to labels. A body that no extractor understands is left alone.
 // The stage is safe for concurrent use.
 func New(opts Options) (pipeline.Stage[[]event.Record], error) {
-	e := extractor{json: opts.JSON, logfmt: opts.Logfmt, sep: opts.Separator}
+	e := extractor{json: opts.JSON, logfmt: opts.Logfmt, sep: opts.Separator, keep: opts.Keep}
 	if e.sep == "" {
 		e.sep = DefaultSeparator
 	}
@@ -71,11 +75,18 @@ type extractor struct {
 	json, logfmt bool
 	sep          string
 	patterns     []*grok.Pattern
+	keep         func(string) bool
 }
 
 func (e *extractor) extract(r *event.Record) {
 	n := len(r.Attrs)
-	add := func(key, value string) { r.Attrs = addField(r.Attrs, n, SanitizeKey(key, e.sep), value) }
+	add := func(key, value string) {
+		key = SanitizeKey(key, e.sep)
+		if e.keep != nil && !e.keep(key) {
+			return
+		}
+		r.Attrs = addField(r.Attrs, n, key, value)
+	}
 	if e.json && looksLikeObject(r.Body) {
 		if JSONFields(r.Body, e.sep, add) {
 			return

@@ -57,6 +57,16 @@ func TestStage(t *testing.T) {
 				"datetime", "2025-01-14T09:12:44.123456+00:00"),
 		},
 		{
+			name: "keep only some fields", body: appLine,
+			opts: Options{JSON: true, Keep: func(k string) bool { return k == "level" || k == "trace_id" }},
+			want: attrs("level", "error", "trace_id", "4BF92F3577B34DA6A3CE929D0E0E4736"),
+		},
+		{
+			name: "keep sees sanitised nested keys", body: monologLine,
+			opts: Options{JSON: true, Keep: func(k string) bool { return k == "context_user_id" || k == "level_name" }},
+			want: attrs("context_user_id", "17", "level_name", "INFO"),
+		},
+		{
 			name: "dotted separator", opts: Options{JSON: true, Separator: "."}, body: `{"http":{"method":"GET","status":200}}`,
 			want: attrs("http.method", "GET", "http.status", "200"),
 		},
