@@ -122,9 +122,10 @@ func mix(x uint64) uint64 {
 // of 64 bits, little-endian 64-bit words).
 type bloom []byte
 
+// newBloom builds the filter of keys. It is sized for len(keys) without
+// removing duplicates first: sorting them cost more than the space a
+// repeated key wastes, and long runs (identifiers) rarely repeat.
 func newBloom(keys []uint64) bloom {
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
 	nbits := max((uint64(len(keys))*bloomBitsPerKey+63)/64*64, 64)
 	words := make([]uint64, nbits/64)
 	for _, k := range keys {
