@@ -65,9 +65,83 @@ func (s *Store) Select(ctx context.Context, p eventstore.SelectParams) iter.Seq2
 		if p.Direction == eventstore.Backward {
 			slices.Reverse(scans)
 		}
+		if p.Limit == 0 {
+			s.prefetch(ctx, scans, &p, yield)
+			return
+		}
 		sel := &selectState{s: s, p: &p, yield: yield, remaining: p.Limit}
 		for _, sc := range scans {
 			if !sel.scan(ctx, sc) {
+				return
+			}
+		}
+	}
+}
+
+// prefetchBatch is how many records an unlimited Select reads ahead.
+const prefetchBatch = 1024
+
+type fetched struct {
+	recs []event.Record
+	err  error
+}
+
+// prefetch runs an unlimited Select with the reading in its own goroutine,
+// which hands over batches of records, so that DuckDB scans the next rows
+// while the caller (a LogQL metric query, typically) works on these: on two
+// cores a `| json` aggregation took about a third less time. It returns
+// after that goroutine has ended, so that the partitions it reads are still
+// referenced. Memory stays bounded by a few batches.
+func (s *Store) prefetch(ctx context.Context, scans []*scan, p *eventstore.SelectParams, yield func(*event.Record, error) bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	ch := make(chan fetched, 2)
+	defer func() {
+		cancel()
+		for range ch { // wait for the reader to stop
+		}
+	}()
+	go func() {
+		defer close(ch)
+		var cur []event.Record
+		send := func(f fetched) bool {
+			select {
+			case ch <- f:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		st := &selectState{s: s, p: p, yield: func(r *event.Record, err error) bool {
+			if err != nil {
+				send(fetched{err: err})
+				return false
+			}
+			rec := *r
+			rec.Attrs = slices.Clone(r.Attrs)
+			cur = append(cur, rec)
+			if len(cur) < prefetchBatch {
+				return true
+			}
+			ok := send(fetched{recs: cur})
+			cur = make([]event.Record, 0, prefetchBatch)
+			return ok
+		}}
+		for _, sc := range scans {
+			if !st.scan(ctx, sc) {
+				return
+			}
+		}
+		if len(cur) > 0 {
+			send(fetched{recs: cur})
+		}
+	}()
+	for f := range ch {
+		if f.err != nil {
+			yield(nil, f.err)
+			return
+		}
+		for i := range f.recs {
+			if !yield(&f.recs[i], nil) {
 				return
 			}
 		}
