@@ -32,7 +32,7 @@ func ReadBody(r *http.Request, maxBytes int64) ([]byte, error) {
 	if r.ContentLength > maxBytes {
 		return nil, fmt.Errorf("read body of %d bytes over the limit of %d: %w", r.ContentLength, maxBytes, ErrTooLarge)
 	}
-	raw, err := readLimited(r.Body, maxBytes)
+	raw, err := readLimited(r.Body, maxBytes, r.ContentLength)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func ReadBody(r *http.Request, maxBytes int64) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open gzip body: %w: %w", ErrCompression, err)
 		}
-		out, err := readLimited(zr, maxBytes)
+		out, err := readLimited(zr, maxBytes, -1)
 		if err != nil && !errors.Is(err, ErrTooLarge) {
 			return nil, fmt.Errorf("decompress gzip body: %w: %w", ErrCompression, err)
 		}
@@ -73,8 +73,19 @@ func DecodeSnappy(b []byte, maxBytes int64) ([]byte, error) {
 	return out, nil
 }
 
-func readLimited(r io.Reader, maxBytes int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+// readLimited reads r up to maxBytes+1 bytes. A size hint (the request's
+// Content-Length; -1 when unknown) sizes the buffer once, where io.ReadAll
+// would grow it by doubling.
+func readLimited(r io.Reader, maxBytes, sizeHint int64) ([]byte, error) {
+	var b []byte
+	var err error
+	if sizeHint >= 0 && sizeHint <= maxBytes {
+		buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
+		_, err = buf.ReadFrom(io.LimitReader(r, maxBytes+1))
+		b = buf.Bytes()
+	} else {
+		b, err = io.ReadAll(io.LimitReader(r, maxBytes+1))
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -3,6 +3,7 @@ package lokipush
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -41,7 +42,9 @@ func decodeProto(body []byte, l limits) ([]event.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	var recs []event.Record
+	// A guess at the number of entries, from lines of a few hundred
+	// bytes, so that the slice is not regrown from nothing.
+	recs := make([]event.Record, 0, min(len(b)/256, 1<<16))
 	si := 0
 	err = eachField(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if num != fieldPushStreams {
@@ -101,6 +104,7 @@ func decodeStream(b []byte, recs []event.Record, l limits) ([]event.Record, erro
 	if err != nil {
 		return recs, err
 	}
+	recs = slices.Grow(recs, len(entries))
 	for ei, e := range entries {
 		rec := event.Record{Kind: event.KindLog, Labels: ls}
 		if err := decodeEntry(e, &rec, l); err != nil {
