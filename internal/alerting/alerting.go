@@ -351,7 +351,29 @@ func (m *Manager) Put(ctx context.Context, alerts ...*types.Alert) error {
 }
 
 // Handler serves the Alertmanager API v2 under Prefix.
-func (m *Manager) Handler() http.Handler { return m.mux }
+func (m *Manager) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.mux.ServeHTTP(schemaErrorWriter{w}, r)
+	})
+}
+
+// schemaErrorWriter answers 400 where Alertmanager's generated API answers
+// 422 for a body that breaks its OpenAPI schema (a silence without
+// matchers, a field of the wrong type), so that every malformed alert or
+// silence gets 400 with the reason, as the rest of Lookout's APIs do. The
+// body, which names the field, is unchanged; Prometheus and amtool treat
+// both codes as a rejected request.
+type schemaErrorWriter struct{ http.ResponseWriter }
+
+func (w schemaErrorWriter) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity {
+		code = http.StatusBadRequest
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w schemaErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // History is the record of notifications sent.
 func (m *Manager) History() *History { return m.history }

@@ -356,7 +356,7 @@ func TestAPIRejectsBadInput(t *testing.T) {
 		for _, tc := range []struct {
 			name, path string
 			body       any
-			code       int // Alertmanager answers 422 when the body breaks its OpenAPI schema
+			code       int // 400 also where Alertmanager answers 422 (a body that breaks its OpenAPI schema)
 			want       string
 		}{
 			{"silence ends before it starts", "/silences", map[string]any{
@@ -367,7 +367,11 @@ func TestAPIRejectsBadInput(t *testing.T) {
 			{"silence without matchers", "/silences", map[string]any{
 				"matchers": []map[string]any{}, "startsAt": now.Format(time.RFC3339),
 				"endsAt": now.Add(time.Hour).Format(time.RFC3339), "createdBy": "x", "comment": "y",
-			}, 422, "matchers in body should have at least 1 items"},
+			}, 400, "matchers in body should have at least 1 items"},
+			{"silence matcher of the wrong type", "/silences", map[string]any{
+				"matchers": []map[string]any{{"name": "a", "value": 1, "isRegex": false}}, "startsAt": now.Format(time.RFC3339),
+				"endsAt": now.Add(time.Hour).Format(time.RFC3339), "createdBy": "x", "comment": "y",
+			}, 400, "value"},
 			{"alert without labels", "/alerts", []map[string]any{{"labels": map[string]string{}}}, 400, "at least one label pair required"},
 			{"not JSON", "/alerts", "{", 400, ""},
 		} {
