@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/prometheus/alertmanager/dispatch"
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-dev/lookout/internal/amtool"
+	"github.com/lookout-dev/lookout/internal/config"
 )
 
 // newCheckAlertmanagerCmd is `lookout check alertmanager FILE...` (amtool check-config).
@@ -37,11 +39,32 @@ func newAlertmanagerCmd(io IO) *cobra.Command {
 }
 
 func newRoutesCmd(io IO) *cobra.Command {
-	var configFile string
+	var configFile, lookoutFile string
+	// load reads the routing tree from --config.file (an alertmanager.yml)
+	// or from the alertmanager section of --config (a lookout.yml).
+	load := func() (*dispatch.Route, error) {
+		switch {
+		case configFile != "" && lookoutFile != "":
+			return nil, exitError{code: 1, err: errors.New("give either --config.file (alertmanager.yml) or --config (lookout.yml), not both")}
+		case lookoutFile != "":
+			cfg, err := config.LoadFile(lookoutFile, nil)
+			if err != nil {
+				return nil, exitError{code: 1, err: fmt.Errorf("load %s: %w", lookoutFile, err)}
+			}
+			return dispatch.NewRoute(cfg.Alertmanager.Parsed.Route, nil), nil
+		case configFile != "":
+			root, err := amtool.LoadRoute(configFile)
+			if err != nil {
+				return nil, exitError{code: 1, err: fmt.Errorf("load %s: %w", configFile, err)}
+			}
+			return root, nil
+		}
+		return nil, exitError{code: 1, err: errors.New("no configuration: give --config.file (alertmanager.yml) or --config (lookout.yml)")}
+	}
 	show := func(*cobra.Command, []string) error {
-		root, err := amtool.LoadRoute(configFile)
+		root, err := load()
 		if err != nil {
-			return exitError{code: 1, err: fmt.Errorf("load %s: %w", configFile, err)}
+			return err
 		}
 		return amtool.WriteRoutes(io.Stdout, root)
 	}
@@ -51,8 +74,8 @@ func newRoutesCmd(io IO) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  show,
 	}
-	routes.PersistentFlags().StringVar(&configFile, "config.file", "", "Alertmanager configuration file (required)")
-	_ = routes.MarkPersistentFlagRequired("config.file") // only fails for an undefined flag
+	routes.PersistentFlags().StringVar(&configFile, "config.file", "", "Alertmanager configuration file (alertmanager.yml)")
+	routes.PersistentFlags().StringVar(&lookoutFile, "config", "", "Lookout configuration file: its alertmanager section (config_file or inline config, or the default route)")
 	routes.AddCommand(&cobra.Command{
 		Use:   "show",
 		Short: "Print the routing tree, like amtool config routes show",
@@ -69,9 +92,9 @@ func newRoutesCmd(io IO) *cobra.Command {
 the given labels is routed to. With --verify.receivers, exit 1 unless they are
 exactly the given list.`,
 		RunE: func(_ *cobra.Command, args []string) error {
-			root, err := amtool.LoadRoute(configFile)
+			root, err := load()
 			if err != nil {
-				return exitError{code: 1, err: fmt.Errorf("load %s: %w", configFile, err)}
+				return err
 			}
 			logger := slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			ls, err := amtool.ParseLabels(args, logger)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -77,6 +78,32 @@ func TestCheckAlertmanagerCmd(t *testing.T) {
 
 func TestAlertmanagerRoutesCmd(t *testing.T) {
 	seeds, nested := amFixture("seeds/alertmanager.yml"), amFixture("routes/nested.yml")
+	// lookout.yml files: one with the routing inline, one pointing at the
+	// seeds' alertmanager.yml (relative to lookout.yml), one without.
+	dir := t.TempDir()
+	inline := filepath.Join(dir, "inline.yml")
+	require.NoError(t, os.WriteFile(inline, []byte(`alertmanager:
+  config:
+    route:
+      receiver: default
+      routes:
+        - matchers: ['team="db"']
+          receiver: db-pager
+    receivers:
+      - name: default
+      - name: db-pager
+`), 0o600))
+	seedsAbs, err := filepath.Abs(seeds)
+	require.NoError(t, err)
+	seedsYAML, err := os.ReadFile(seedsAbs)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "alertmanager.yml"), seedsYAML, 0o600))
+	byFile := filepath.Join(dir, "by-file.yml")
+	require.NoError(t, os.WriteFile(byFile, []byte("alertmanager:\n  config_file: alertmanager.yml\n"), 0o600))
+	bare := filepath.Join(dir, "bare.yml")
+	require.NoError(t, os.WriteFile(bare, []byte("global:\n  scrape_interval: 15s\n"), 0o600))
+	badLookout := filepath.Join(dir, "bad.yml")
+	require.NoError(t, os.WriteFile(badLookout, []byte("alertmanager:\n  config:\n    route: {}\n"), 0o600))
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -100,7 +127,13 @@ func TestAlertmanagerRoutesCmd(t *testing.T) {
 		{name: "not key=value", args: []string{"test", "--config.file", seeds, "severity!=info"}, wantCode: 1, wantErr: "labels must be specified as key=value pairs"},
 		{name: "bad label", args: []string{"test", "--config.file", seeds, "severity"}, wantCode: 1, wantErr: "bad matcher format"},
 		{name: "invalid config", args: []string{"test", "--config.file", amFixture("check/root-continue.bad.yml"), "a=b"}, wantCode: 1, wantErr: "cannot have continue in root route"},
-		{name: "no config flag", args: []string{"test", "a=b"}, wantCode: 1, wantErr: `required flag(s) "config.file" not set`},
+		{name: "no config flag", args: []string{"test", "a=b"}, wantCode: 1, wantErr: "no configuration: give --config.file (alertmanager.yml) or --config (lookout.yml)"},
+		{name: "both config flags", args: []string{"test", "--config.file", seeds, "--config", inline, "a=b"}, wantCode: 1, wantErr: "not both"},
+		{name: "lookout.yml inline", args: []string{"test", "--config", inline, "team=db"}, wantOut: "db-pager\n"},
+		{name: "lookout.yml inline default", args: []string{"test", "--config", inline, "team=web"}, wantOut: "default\n"},
+		{name: "lookout.yml config_file", args: []string{"test", "--config", byFile, "severity=critical"}, wantOut: "pagerduty\n"},
+		{name: "lookout.yml without alertmanager", args: []string{"test", "--config", bare, "severity=critical"}, wantOut: "default\n"},
+		{name: "lookout.yml invalid", args: []string{"test", "--config", badLookout, "a=b"}, wantCode: 1, wantErr: "load " + badLookout},
 		{
 			name: "show", args: []string{"show", "--config.file", seeds},
 			wantOut: "Routing tree:\n.\n└── default-route  receiver: team-notifications\n" +
