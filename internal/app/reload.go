@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
+	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -136,9 +139,29 @@ func (a *App) applyPrometheus(cfg *config.Config) (*config.Config, error) {
 	if err := a.discovery.ApplyConfig(sd); err != nil {
 		return nil, fmt.Errorf("apply discovery config: %w", err)
 	}
+	a.applyGoGC(pc.Runtime.GoGC)
 	eff := *cfg
 	eff.Prometheus = pc
 	return &eff, nil
+}
+
+// applyGoGC sets the garbage collector's target from the runtime section,
+// as Prometheus does on every config load: gogc defaults to 75 (or to the
+// GOGC environment variable), which keeps the heap smaller than Go's 100
+// for a little more CPU. 0 counts as unset. GOGC in the environment is
+// updated too, for status/runtimeinfo.
+func (a *App) applyGoGC(gogc int) {
+	if gogc == 0 {
+		gogc = promconfig.DefaultRuntimeConfig.GoGC
+	}
+	if old := debug.SetGCPercent(gogc); old != gogc {
+		a.logger.Info("updated GOGC", "old", old, "new", gogc)
+	}
+	v := "off"
+	if gogc >= 0 {
+		v = strconv.Itoa(gogc)
+	}
+	_ = os.Setenv("GOGC", v) // only fails for an invalid name
 }
 
 // effectivePrometheus returns a copy of the Prometheus config with the
