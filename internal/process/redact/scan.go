@@ -36,12 +36,29 @@ func (r *Redactor) String(s string) (string, bool) {
 	)
 	sp := buf[:0]
 	for i := 0; i < len(s); {
+		// Most bytes start nothing: skip them in a tight loop.
+		for i < len(s) && classes[s[i]] == clsNone {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		switch classes[s[i]] {
 		case clsSep:
 			sp, i = r.keyValue(s, i, sp)
 		case clsDigit:
 			if !r.luhn {
 				i++
+				continue
+			}
+			// A short run of digits that no separator continues cannot
+			// hold a card number; skip it without luhnRun's bookkeeping.
+			j := i + 1
+			for j < len(s) && isDigit(s[j]) {
+				j++
+			}
+			if j-i < minCardDigits && (j == len(s) || s[j] != ' ' && s[j] != '-') {
+				i = j
 				continue
 			}
 			sp, i = luhnRun(s, i, &groups, sp)
