@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"math"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -130,6 +131,36 @@ type Retention struct {
 	Default  time.Duration
 	Rules    []RetentionRule
 	MaxBytes int64
+}
+
+// PeriodFor returns how long records of a stream with labels ls are kept:
+// the Period of the first rule whose matchers all match, else Default.
+// Zero means forever. Every store applies rules this way.
+func (r Retention) PeriodFor(ls labels.Labels) time.Duration {
+	for _, rule := range r.Rules {
+		if matchesAll(rule.Matchers, ls) {
+			return rule.Period
+		}
+	}
+	return r.Default
+}
+
+func matchesAll(ms []*labels.Matcher, ls labels.Labels) bool {
+	for _, m := range ms {
+		if !m.Matches(ls.Get(m.Name)) {
+			return false
+		}
+	}
+	return true
+}
+
+// Cutoff returns the first timestamp a record kept for period must have at
+// now: now-period, or math.MinInt64 if that is not representable.
+func Cutoff(now int64, period time.Duration) int64 {
+	if now < math.MinInt64+int64(period) {
+		return math.MinInt64
+	}
+	return now - int64(period)
 }
 
 // RetentionResult reports what one retention pass did.

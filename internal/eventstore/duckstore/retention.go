@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/lookout-dev/lookout/internal/eventstore"
 )
@@ -57,45 +56,18 @@ func (s *Store) ApplyRetention(ctx context.Context, now time.Time, r eventstore.
 	return res, nil
 }
 
-// retentionPeriod is the period of the first rule matching ls, else the
-// default. Zero means forever.
-func retentionPeriod(r eventstore.Retention, ls labels.Labels) time.Duration {
-	for _, rule := range r.Rules {
-		ok := true
-		for _, m := range rule.Matchers {
-			if !m.Matches(ls.Get(m.Name)) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return rule.Period
-		}
-	}
-	return r.Default
-}
-
-// cutoffTime returns now-period, or math.MinInt64 if that is not
-// representable.
-func cutoffTime(now int64, period time.Duration) int64 {
-	if now < math.MinInt64+int64(period) {
-		return math.MinInt64
-	}
-	return now - int64(period)
-}
-
 // expire deletes the records of p that are past their period.
 func (s *Store) expire(ctx context.Context, p *partition, now int64, r eventstore.Retention) (uint64, error) {
 	byCutoff := map[int64][]uint32{}
 	all := true // every record of p expires
 	var affected []*stream
 	for st, ps := range p.streams {
-		period := retentionPeriod(r, st.labels)
+		period := r.PeriodFor(st.labels)
 		if period <= 0 {
 			all = false
 			continue
 		}
-		cutoff := cutoffTime(now, period)
+		cutoff := eventstore.Cutoff(now, period)
 		if ps.min >= cutoff {
 			all = false
 			continue

@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -441,11 +440,11 @@ func (s *Store) ApplyRetention(ctx context.Context, now time.Time, r eventstore.
 	}
 	var res eventstore.RetentionResult
 	for _, st := range s.streams {
-		period := retentionPeriod(r, st.labels)
+		period := r.PeriodFor(st.labels)
 		if period <= 0 {
 			continue
 		}
-		cutoff := cutoffTime(now.UnixNano(), period)
+		cutoff := eventstore.Cutoff(now.UnixNano(), period)
 		n, _ := slices.BinarySearchFunc(st.recs, cutoff, func(x stored, t int64) int { return cmp.Compare(x.rec.Time, t) })
 		s.drop(st, n)
 		res.Deleted += uint64(n)
@@ -488,27 +487,6 @@ func (s *Store) drop(st *stream, n int) {
 		s.size -= recordSize(&st.recs[i].rec)
 	}
 	st.recs = slices.Delete(st.recs, 0, n)
-}
-
-// retentionPeriod returns how long records of a stream with labels ls are
-// kept under r: the period of the first rule whose matchers all match, else
-// r.Default. Zero means forever.
-func retentionPeriod(r eventstore.Retention, ls labels.Labels) time.Duration {
-	for _, rule := range r.Rules {
-		if matchLabels(rule.Matchers, ls) {
-			return rule.Period
-		}
-	}
-	return r.Default
-}
-
-// cutoffTime returns now-period, or math.MinInt64 if that is not
-// representable.
-func cutoffTime(now int64, period time.Duration) int64 {
-	if now < math.MinInt64+int64(period) {
-		return math.MinInt64
-	}
-	return now - int64(period)
 }
 
 // Size implements eventstore.Store. It is an estimate of the memory the
