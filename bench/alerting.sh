@@ -107,18 +107,7 @@ build_tools() {
   (cd "$ROOT" && timeout "$BUILD_TIMEOUT" go build -o "$TOOLS/" ./bench/cmd/alertbench)
 }
 
-build_lookout() {
-  if [[ -n $LOOKOUT_BIN ]]; then
-    return 0
-  fi
-  local version
-  version=$(cd "$ROOT" && git describe --tags --always --dirty 2>/dev/null || echo dev)
-  log "building Lookout ($version)"
-  LOOKOUT_BIN=$TOOLS/lookout
-  (cd "$ROOT" && timeout "$BUILD_TIMEOUT" go build \
-    -ldflags "-X github.com/lookout-dev/lookout/internal/buildinfo.Version=$version" \
-    -o "$LOOKOUT_BIN" ./cmd/lookout) >"$RUN_DIR/lookout-build.log" 2>&1
-}
+build_lookout() { build_lookout_into "$TOOLS/lookout"; }
 
 find_peer_prometheus() {
   find_prometheus || return 1

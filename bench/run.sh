@@ -17,6 +17,7 @@
 #   NICE=0                        run servers and tools at this nice level; on a shared machine
 #                                 NICE=-10 (as root) keeps other work from skewing the figures
 #   PROM_MODULE_VERSION=v0.313.5  Prometheus 3.13.5, built from the module proxy
+#   LOOKOUT_BIN=                  use this Lookout binary instead of building bin/lookout
 #   LOOKOUT_BENCH_CACHE=/tmp/lookout-bench-cache   where the Prometheus build is kept
 #   KEEP=1                        keep the run directory (logs, data dirs)
 set -euo pipefail
@@ -39,6 +40,7 @@ SETTLE_TIMEOUT=${SETTLE_TIMEOUT:-300}
 QUIET_WAIT=${QUIET_WAIT:-30}
 NICE=${NICE:-0}
 KEEP=${KEEP:-0}
+LOOKOUT_BIN=${LOOKOUT_BIN:-}
 
 RUN_DIR=$(mktemp -d /tmp/lookout-bench-run.XXXXXX)
 RUN=""
@@ -71,10 +73,7 @@ build_tools() {
   (cd "$ROOT" && go build -o "$TOOLS/" ./bench/cmd/rwload ./bench/cmd/querybench ./bench/cmd/benchreport)
 }
 
-build_lookout() {
-  log "building bin/lookout"
-  (cd "$ROOT" && go build -o bin/lookout ./cmd/lookout) >"$RUN_DIR/lookout-build.log" 2>&1
-}
+build_lookout() { build_lookout_into "$ROOT/bin/lookout"; }
 
 # find_peer sets PROM_BIN and PROM_VERSION. Prometheus 2 (the fallback) has no remote write 2.0.
 find_peer() {
@@ -98,7 +97,7 @@ start_lookout() {
   while [[ $p2 == "$p1" ]]; do p2=$(free_port); done
   p3=$(free_port)
   while [[ $p3 == "$p1" || $p3 == "$p2" ]]; do p3=$(free_port); done
-  BIN=$ROOT/bin/lookout
+  BIN=$LOOKOUT_BIN
   VERSION=$("$BIN" version 2>/dev/null | head -1 || true)
   API_URL=http://127.0.0.1:$p1
   WRITE_URL=$API_URL/api/v1/write
@@ -239,7 +238,7 @@ main() {
     case $name in
     lookout)
       if ! build_lookout; then
-        log "bin/lookout does not build; skipping Lookout: $(tail -3 "$RUN_DIR/lookout-build.log")"
+        log "Lookout does not build; skipping it: $(tail -3 "$RUN_DIR/lookout-build.log")"
         FAILED=1
         continue
       fi

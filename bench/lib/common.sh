@@ -19,6 +19,23 @@ now() { date +%s.%N; }
 # elapsed START END: seconds between two `now` values.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", b - a}'; }
 
+# build_lookout_into OUT builds ./cmd/lookout into OUT, stamped with `git describe` so that results
+# name the build they measured, and sets LOOKOUT_BIN. A LOOKOUT_BIN set beforehand is used as is.
+# The build log goes to $RUN_DIR/lookout-build.log.
+build_lookout_into() {
+  if [[ -n ${LOOKOUT_BIN:-} ]]; then
+    return 0
+  fi
+  local out=$1 version
+  version=$(cd "$ROOT" && git describe --tags --always --dirty 2>/dev/null || echo dev)
+  log "building Lookout ($version) into $out"
+  mkdir -p "$(dirname "$out")"
+  (cd "$ROOT" && timeout "${BUILD_TIMEOUT:-900}" go build \
+    -ldflags "-X github.com/lookout-dev/lookout/internal/buildinfo.Version=$version" \
+    -o "$out" ./cmd/lookout) >"$RUN_DIR/lookout-build.log" 2>&1 || return 1
+  LOOKOUT_BIN=$out
+}
+
 log() { printf '[%s %s] %s\n' "${LOG_TAG:-bench}" "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL. Sets STOP_RC to the exit status.
