@@ -3,7 +3,6 @@ package elastic
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,34 +20,13 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
+	"github.com/lookout-dev/lookout/internal/testutil/recsink"
 )
 
 var testNow = time.Date(2025, 11, 21, 12, 0, 0, 0, time.UTC)
 
-type sink struct {
-	mu   sync.Mutex
-	recs []event.Record
-	err  error
-}
-
-func (s *sink) Consume(_ context.Context, batch []event.Record) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	s.recs = append(s.recs, batch...)
-	return nil
-}
-
-func (s *sink) records() []event.Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.recs
-}
-
 // newTestReceiver returns a receiver with a fixed clock and predictable ids.
-func newTestReceiver(t testing.TB, next *sink, opts Options) *Receiver {
+func newTestReceiver(t testing.TB, next *recsink.Sink, opts Options) *Receiver {
 	t.Helper()
 	opts.Now = func() time.Time { return testNow }
 	rc := New(nil, prometheus.NewRegistry(), next, opts)
@@ -248,7 +225,7 @@ func TestBulk(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &sink{}
+			s := &recsink.Sink{}
 			rc := newTestReceiver(t, s, tc.opts)
 			method := tc.method
 			if method == "" {
@@ -275,7 +252,7 @@ func TestBulk(t *testing.T) {
 				require.Contains(t, rw.Body.String(), tc.errText)
 				require.Contains(t, rw.Body.String(), `"status":`+strconv.Itoa(tc.status))
 			}
-			require.Equal(t, tc.want, s.records())
+			require.Equal(t, tc.want, s.Records())
 		})
 	}
 }
@@ -292,7 +269,7 @@ func TestBulkConsumerErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rc := newTestReceiver(t, &sink{err: tc.err}, Options{})
+			rc := newTestReceiver(t, &recsink.Sink{Err: tc.err}, Options{})
 			req := httptest.NewRequest(http.MethodPost, "/_bulk", bytes.NewReader(readTestdata(t, "bulk_docs.ndjson")))
 			rw := httptest.NewRecorder()
 			rc.ServeHTTP(rw, req)
@@ -338,7 +315,7 @@ func TestProbeEndpoints(t *testing.T) {
 		{method: "DELETE", path: "/_template/x", status: 404, want: `/_template/x] and method [DELETE]`},
 	}
 	for _, prefix := range []string{"", "/elastic"} {
-		rc := newTestReceiver(t, &sink{}, Options{})
+		rc := newTestReceiver(t, &recsink.Sink{}, Options{})
 		var h http.Handler = rc
 		if prefix != "" {
 			mux := http.NewServeMux()
@@ -363,7 +340,7 @@ func TestProbeEndpoints(t *testing.T) {
 	}
 	t.Run("prefix without trailing slash", func(t *testing.T) {
 		mux := http.NewServeMux()
-		newTestReceiver(t, &sink{}, Options{Version: "9.1.0"}).Register(mux, "/elastic/")
+		newTestReceiver(t, &recsink.Sink{}, Options{Version: "9.1.0"}).Register(mux, "/elastic/")
 		rw := httptest.NewRecorder()
 		mux.ServeHTTP(rw, httptest.NewRequest(http.MethodGet, "/elastic", nil))
 		require.Equal(t, 200, rw.Code)
@@ -373,7 +350,7 @@ func TestProbeEndpoints(t *testing.T) {
 
 func TestBulkMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	rc := New(nil, reg, &sink{}, Options{})
+	rc := New(nil, reg, &recsink.Sink{}, Options{})
 	req := httptest.NewRequest(http.MethodPost, "/_bulk", bytes.NewReader(readTestdata(t, "bulk_docs.ndjson")))
 	rc.ServeHTTP(httptest.NewRecorder(), req)
 	mfs, err := reg.Gather()

@@ -3,7 +3,6 @@ package logsapi
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,31 +19,10 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
+	"github.com/lookout-dev/lookout/internal/testutil/recsink"
 )
 
 var testNow = time.Date(2025, 11, 21, 12, 0, 0, 0, time.UTC)
-
-type sink struct {
-	mu   sync.Mutex
-	recs []event.Record
-	err  error
-}
-
-func (s *sink) Consume(_ context.Context, batch []event.Record) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	s.recs = append(s.recs, batch...)
-	return nil
-}
-
-func (s *sink) records() []event.Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.recs
-}
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
@@ -157,7 +134,7 @@ func TestLogs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &sink{}
+			s := &recsink.Sink{}
 			tc.opts.Now = func() time.Time { return testNow }
 			h := New(nil, prometheus.NewRegistry(), s, tc.opts)
 			method := tc.method
@@ -180,7 +157,7 @@ func TestLogs(t *testing.T) {
 			if tc.errText != "" {
 				require.Contains(t, rw.Body.String(), tc.errText)
 			}
-			require.Equal(t, tc.want, s.records())
+			require.Equal(t, tc.want, s.Records())
 		})
 	}
 }
@@ -196,7 +173,7 @@ func TestLogsConsumerErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := New(nil, nil, &sink{err: tc.err}, Options{})
+			h := New(nil, nil, &recsink.Sink{Err: tc.err}, Options{})
 			req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader("a line"))
 			rw := httptest.NewRecorder()
 			h.ServeHTTP(rw, req)

@@ -3,7 +3,6 @@ package lokipush
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/golang/snappy"
@@ -24,37 +22,8 @@ import (
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
 	"github.com/lookout-dev/lookout/internal/pipeline"
+	"github.com/lookout-dev/lookout/internal/testutil/recsink"
 )
-
-// sink records every batch it is handed, copying it as the Consumer
-// contract requires, and answers err.
-type sink struct {
-	mu      sync.Mutex
-	batches [][]event.Record
-	err     error
-}
-
-func (s *sink) Consume(_ context.Context, batch []event.Record) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	cp := make([]event.Record, len(batch))
-	copy(cp, batch)
-	s.batches = append(s.batches, cp)
-	return nil
-}
-
-func (s *sink) records() []event.Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []event.Record
-	for _, b := range s.batches {
-		out = append(out, b...)
-	}
-	return out
-}
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
@@ -208,7 +177,7 @@ func TestPush(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &sink{}
+			s := &recsink.Sink{}
 			h := New(nil, prometheus.NewRegistry(), s, Options{})
 			method := tc.method
 			if method == "" {
@@ -227,7 +196,7 @@ func TestPush(t *testing.T) {
 			if tc.errText != "" {
 				require.Contains(t, rw.Body.String(), tc.errText)
 			}
-			require.Equal(t, tc.want, s.records())
+			require.Equal(t, tc.want, s.Records())
 		})
 	}
 }
@@ -253,7 +222,7 @@ func TestPushLimits(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &sink{}
+			s := &recsink.Sink{}
 			h := New(nil, nil, s, tc.opts)
 			req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(tc.body))
 			if tc.encoding != "" {
@@ -266,7 +235,7 @@ func TestPushLimits(t *testing.T) {
 			h.ServeHTTP(rw, req)
 			require.Equal(t, tc.status, rw.Code, rw.Body.String())
 			if tc.wantBody != "" {
-				recs := s.records()
+				recs := s.Records()
 				require.Len(t, recs, 1)
 				require.Equal(t, tc.wantBody, recs[0].Body)
 			}
@@ -288,7 +257,7 @@ func TestPushConsumerErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			m := logmetrics.New(reg)
-			h := New(nil, reg, &sink{err: tc.err}, Options{Metrics: m})
+			h := New(nil, reg, &recsink.Sink{Err: tc.err}, Options{Metrics: m})
 			req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(readTestdata(t, "push_docs.json")))
 			req.Header.Set("Content-Type", "application/json")
 			rw := httptest.NewRecorder()
@@ -304,8 +273,8 @@ func TestPushConsumerErrors(t *testing.T) {
 func TestPushMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	// Two receivers on one registry share the counters.
-	h := New(nil, reg, &sink{}, Options{})
-	_ = New(nil, reg, &sink{}, Options{})
+	h := New(nil, reg, &recsink.Sink{}, Options{})
+	_ = New(nil, reg, &recsink.Sink{}, Options{})
 	post := func(body string) int {
 		req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -380,4 +349,4 @@ func TestParseLabelString(t *testing.T) {
 	}
 }
 
-var _ pipeline.Consumer[[]event.Record] = (*sink)(nil)
+var _ pipeline.Consumer[[]event.Record] = (*recsink.Sink)(nil)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -30,29 +29,8 @@ import (
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
 	"github.com/lookout-dev/lookout/internal/ingest/otlplogs"
 	"github.com/lookout-dev/lookout/internal/pipeline"
+	"github.com/lookout-dev/lookout/internal/testutil/recsink"
 )
-
-type sink struct {
-	mu   sync.Mutex
-	recs []event.Record
-	err  error
-}
-
-func (s *sink) Consume(_ context.Context, b []event.Record) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	s.recs = append(s.recs, b...)
-	return nil
-}
-
-func (s *sink) records() []event.Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]event.Record(nil), s.recs...)
-}
 
 // emit sends one record through the OpenTelemetry Go SDK with exp.
 func emit(t *testing.T, exp sdklog.Exporter) {
@@ -97,7 +75,7 @@ func checkRecord(t *testing.T, recs []event.Record) {
 func TestSDKExportHTTP(t *testing.T) {
 	for _, gz := range []bool{false, true} {
 		t.Run(map[bool]string{false: "plain", true: "gzip"}[gz], func(t *testing.T) {
-			s := &sink{}
+			s := &recsink.Sink{}
 			srv := httptest.NewServer(otlplogs.New(nil, s, otlplogs.Options{}))
 			defer srv.Close()
 			opts := []otlploghttp.Option{otlploghttp.WithEndpointURL(srv.URL + "/v1/logs")}
@@ -107,13 +85,13 @@ func TestSDKExportHTTP(t *testing.T) {
 			exp, err := otlploghttp.New(context.Background(), opts...)
 			require.NoError(t, err)
 			emit(t, exp)
-			checkRecord(t, s.records())
+			checkRecord(t, s.Records())
 		})
 	}
 }
 
 func TestSDKExportGRPC(t *testing.T) {
-	s := &sink{}
+	s := &recsink.Sink{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	gs := grpc.NewServer()
@@ -124,7 +102,7 @@ func TestSDKExportGRPC(t *testing.T) {
 		otlploggrpc.WithCompressor("gzip"))
 	require.NoError(t, err)
 	emit(t, exp)
-	checkRecord(t, s.records())
+	checkRecord(t, s.Records())
 }
 
 func TestHTTPErrors(t *testing.T) {
@@ -144,7 +122,7 @@ func TestHTTPErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &sink{err: tc.err}
+			s := &recsink.Sink{Err: tc.err}
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(http.MethodPost, "/v1/logs", strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", tc.ct)
@@ -155,7 +133,7 @@ func TestHTTPErrors(t *testing.T) {
 				require.NotEmpty(t, rec.Header().Get("Retry-After"))
 			}
 			if tc.want == 200 {
-				recs := s.records()
+				recs := s.Records()
 				require.Len(t, recs, 1)
 				require.Equal(t, "x\uFFFDy", recs[0].Body, "invalid UTF-8 is repaired")
 				require.Equal(t, `{service_name="unknown_service"}`, recs[0].Labels.String())
@@ -165,7 +143,7 @@ func TestHTTPErrors(t *testing.T) {
 }
 
 func TestTruncateAndPromote(t *testing.T) {
-	s := &sink{}
+	s := &recsink.Sink{}
 	rc := otlplogs.New(nil, pipeline.Consumer[[]event.Record](s), otlplogs.Options{MaxLineBytes: 2 + len(logmetrics.TruncatedSuffix), Promote: []string{"host.name"}})
 	body := `{"resourceLogs":[{"resource":{"attributes":[{"key":"host.name","value":{"stringValue":"web-1"}}]},` +
 		`"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":"7","body":{"stringValue":"héllo world, a longer line"}}]}]}]}`
@@ -174,7 +152,7 @@ func TestTruncateAndPromote(t *testing.T) {
 	rec := httptest.NewRecorder()
 	rc.ServeHTTP(rec, req)
 	require.Equal(t, 200, rec.Code)
-	r := s.records()[0]
+	r := s.Records()[0]
 	require.Equal(t, "h"+logmetrics.TruncatedSuffix, r.Body, "cut on a rune boundary")
 	require.Equal(t, int64(7), r.Time, "observed time when the record has none")
 	require.Equal(t, `{host_name="web-1", service_name="unknown_service"}`, r.Labels.String())
@@ -186,7 +164,7 @@ func FuzzHTTP(f *testing.F) {
 	f.Add([]byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","body":{"stringValue":"x"}}]}]}]}`), true)
 	f.Add([]byte{0x0a, 0x02, 0x12, 0x00}, false)
 	f.Fuzz(func(t *testing.T, body []byte, asJSON bool) {
-		s := &sink{}
+		s := &recsink.Sink{}
 		req := httptest.NewRequest(http.MethodPost, "/v1/logs", bytes.NewReader(body))
 		req.Header.Set("Content-Type", map[bool]string{true: "application/json", false: "application/x-protobuf"}[asJSON])
 		rec := httptest.NewRecorder()
@@ -194,7 +172,7 @@ func FuzzHTTP(f *testing.F) {
 		if rec.Code != 200 && rec.Code != 400 {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
-		for _, r := range s.records() {
+		for _, r := range s.Records() {
 			if !utf8.ValidString(r.Body) || len(r.Body) > 64 {
 				t.Fatalf("stored body %q", r.Body)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/testutil/peers"
+	"github.com/lookout-dev/lookout/internal/testutil/recsink"
 )
 
 // TestLogger sends with util-linux logger over every transport, format and
@@ -36,7 +37,7 @@ func TestLogger(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &sink{}
+			s := &recsink.Sink{}
 			srv := startServer(t, s, prometheus.NewRegistry(), Options{})
 			host, port, err := net.SplitHostPort(srv.Addr())
 			require.NoError(t, err)
@@ -76,7 +77,7 @@ func TestLogger(t *testing.T) {
 // RFC 5424, as a syslog relay in front of Lookout would.
 func TestRsyslog(t *testing.T) {
 	rsyslogd := peers.Binary(t, "/usr/sbin/rsyslogd", "rsyslog")
-	s := &sink{}
+	s := &recsink.Sink{}
 	srv := startServer(t, s, prometheus.NewRegistry(), Options{})
 	host, port, err := net.SplitHostPort(srv.Addr())
 	require.NoError(t, err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/ingest/logmetrics"
+	"github.com/lookout-dev/lookout/internal/testutil/recsink"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -25,54 +25,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // server; generous, since the machine may be busy.
 const waitTimeout = 20 * time.Second
 
-// sink collects batches. When block is set, Consume waits for it to close.
-type sink struct {
-	mu      sync.Mutex
-	batches [][]event.Record
-	err     error
-	block   chan struct{}
-}
-
-func (s *sink) Consume(ctx context.Context, batch []event.Record) error {
-	if s.block != nil {
-		select {
-		case <-s.block:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	s.batches = append(s.batches, append([]event.Record(nil), batch...))
-	return nil
-}
-
-func (s *sink) records() []event.Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []event.Record
-	for _, b := range s.batches {
-		out = append(out, b...)
-	}
-	return out
-}
-
-func (s *sink) batchSizes() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []int
-	for _, b := range s.batches {
-		out = append(out, len(b))
-	}
-	return out
-}
-
 // startServer starts a server on a free loopback port and shuts it down
 // at the end of the test.
-func startServer(t testing.TB, next *sink, reg *prometheus.Registry, opts Options) *Server {
+func startServer(t testing.TB, next *recsink.Sink, reg *prometheus.Registry, opts Options) *Server {
 	t.Helper()
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"
@@ -90,11 +45,11 @@ func startServer(t testing.TB, next *sink, reg *prometheus.Registry, opts Option
 	return s
 }
 
-func waitRecords(t testing.TB, s *sink, n int) []event.Record {
+func waitRecords(t testing.TB, s *recsink.Sink, n int) []event.Record {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(s.records()) >= n }, waitTimeout, 5*time.Millisecond,
+	require.Eventually(t, func() bool { return len(s.Records()) >= n }, waitTimeout, 5*time.Millisecond,
 		"want %d records", n)
-	return s.records()
+	return s.Records()
 }
 
 // counter returns the value of the counter name with the given labels.
@@ -158,7 +113,7 @@ func TestServerTransports(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &sink{}
+			s := &recsink.Sink{}
 			reg := prometheus.NewRegistry()
 			srv := startServer(t, s, reg, Options{Now: func() time.Time { return testNow }})
 			send(t, tc.network, srv.Addr(), tc.payloads...)
@@ -172,7 +127,7 @@ func TestServerTransports(t *testing.T) {
 }
 
 func TestServerBatchesAndFlushesOnShutdown(t *testing.T) {
-	s := &sink{}
+	s := &recsink.Sink{}
 	reg := prometheus.NewRegistry()
 	srv := New(nil, reg, s, Options{Listen: "127.0.0.1:0", BatchSize: 2, FlushInterval: time.Hour})
 	require.NoError(t, srv.Start(context.Background()))
@@ -182,17 +137,17 @@ func TestServerBatchesAndFlushesOnShutdown(t *testing.T) {
 	}
 	send(t, "tcp", srv.Addr(), msgs...)
 	// Two full batches go out at once; the fifth record waits for a flush.
-	require.Eventually(t, func() bool { return len(s.records()) == 4 }, waitTimeout, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return len(s.Records()) == 4 }, waitTimeout, 5*time.Millisecond)
 	require.Eventually(t, func() bool {
 		return counter(t, reg, "lookout_syslog_messages_received_total", map[string]string{"transport": "tcp"}) == 5
 	}, waitTimeout, 5*time.Millisecond)
 	require.NoError(t, srv.Shutdown(context.Background()))
-	require.Equal(t, []int{2, 2, 1}, s.batchSizes())
-	require.Equal(t, "message 4", s.records()[4].Body)
+	require.Equal(t, []int{2, 2, 1}, s.BatchSizes())
+	require.Equal(t, "message 4", s.Records()[4].Body)
 }
 
 func TestServerQueueFullDropsUDP(t *testing.T) {
-	s := &sink{block: make(chan struct{})}
+	s := &recsink.Sink{Block: make(chan struct{})}
 	reg := prometheus.NewRegistry()
 	srv := startServer(t, s, reg, Options{BatchSize: 1, QueueSize: 1})
 	c, err := net.Dial("udp", srv.Addr())
@@ -204,12 +159,12 @@ func TestServerQueueFullDropsUDP(t *testing.T) {
 		_, _ = c.Write([]byte("<13>app: x"))
 		return counter(t, reg, "lookout_log_ingest_rejected_total", map[string]string{"reason": "queue_full"}) > 0
 	}, waitTimeout, 5*time.Millisecond)
-	close(s.block)
+	close(s.Block)
 	require.NotEmpty(t, waitRecords(t, s, 2))
 }
 
 func TestServerConsumerError(t *testing.T) {
-	s := &sink{err: fmt.Errorf("append: %w", logmetrics.ErrOverloaded)}
+	s := &recsink.Sink{Err: fmt.Errorf("append: %w", logmetrics.ErrOverloaded)}
 	reg := prometheus.NewRegistry()
 	srv := startServer(t, s, reg, Options{})
 	send(t, "tcp", srv.Addr(), "<13>app: a\n<13>app: b\n")
@@ -219,7 +174,7 @@ func TestServerConsumerError(t *testing.T) {
 }
 
 func TestServerMaxConnections(t *testing.T) {
-	s := &sink{}
+	s := &recsink.Sink{}
 	reg := prometheus.NewRegistry()
 	srv := startServer(t, s, reg, Options{MaxConnections: 1})
 	first, err := net.Dial("tcp", srv.Addr())
@@ -239,7 +194,7 @@ func TestServerMaxConnections(t *testing.T) {
 }
 
 func TestServerTruncates(t *testing.T) {
-	s := &sink{}
+	s := &recsink.Sink{}
 	reg := prometheus.NewRegistry()
 	srv := startServer(t, s, reg, Options{MaxLineBytes: 32})
 	long := strings.Repeat("x", 100)
@@ -256,7 +211,7 @@ func TestServerTruncates(t *testing.T) {
 }
 
 func TestServerLifecycle(t *testing.T) {
-	srv := New(nil, nil, &sink{}, Options{Listen: "127.0.0.1:0"})
+	srv := New(nil, nil, &recsink.Sink{}, Options{Listen: "127.0.0.1:0"})
 	require.Empty(t, srv.Addr())
 	require.NoError(t, srv.Shutdown(context.Background()), "shutdown before start")
 	require.NoError(t, srv.Start(context.Background()))
@@ -268,12 +223,12 @@ func TestServerLifecycle(t *testing.T) {
 	require.NoError(t, srv.Shutdown(context.Background()))
 	require.NoError(t, srv.Shutdown(context.Background()), "second shutdown")
 
-	busy := New(nil, nil, &sink{}, Options{Listen: "256.0.0.1:1"})
+	busy := New(nil, nil, &recsink.Sink{}, Options{Listen: "256.0.0.1:1"})
 	require.Error(t, busy.Start(context.Background()))
 }
 
 func TestServerShutdownDeadline(t *testing.T) {
-	s := &sink{block: make(chan struct{})}
+	s := &recsink.Sink{Block: make(chan struct{})}
 	srv := New(nil, nil, s, Options{Listen: "127.0.0.1:0", FlushInterval: time.Millisecond})
 	require.NoError(t, srv.Start(context.Background()))
 	send(t, "tcp", srv.Addr(), "<13>app: stuck\n")
@@ -288,7 +243,7 @@ func TestServerShutdownDeadline(t *testing.T) {
 // TestServerShutdownDrains checks that what a sender wrote before Shutdown
 // is read and stored, not dropped with the sockets.
 func TestServerShutdownDrains(t *testing.T) {
-	s := &sink{}
+	s := &recsink.Sink{}
 	reg := prometheus.NewRegistry()
 	srv := New(nil, reg, s, Options{Listen: "127.0.0.1:0", FlushInterval: time.Hour})
 	require.NoError(t, srv.Start(context.Background()))
@@ -312,5 +267,5 @@ func TestServerShutdownDrains(t *testing.T) {
 	_, err = c.Write([]byte(payload.String()))
 	require.NoError(t, err)
 	require.NoError(t, srv.Shutdown(context.Background()))
-	require.Len(t, s.records(), 100)
+	require.Len(t, s.Records(), 100)
 }
