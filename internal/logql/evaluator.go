@@ -325,15 +325,9 @@ func (b *binOpEvaluator) next(ctx context.Context) (bool, stepResult, error) {
 			if l.isScalar {
 				x, y = l.scalar, s.v
 			}
-			v, keep := binOp(e.Op, x, y)
-			if isComparison(e.Op) {
-				if e.ReturnBool {
-					v = boolValue(keep)
-				} else if !keep {
-					continue
-				} else {
-					v = s.v
-				}
+			v, keep := vectorResult(e, x, y, s.v)
+			if !keep {
+				continue
 			}
 			out.vec = append(out.vec, sample{s.lbs, v})
 		}
@@ -363,6 +357,22 @@ func boolValue(b bool) float64 {
 
 // binOp applies an arithmetic or comparison operator. For comparisons it
 // returns the left value and whether the comparison holds.
+// vectorResult is the value of one vector sample under a binary operation
+// with operands x and y, and whether the sample stays, as in PromQL: a
+// comparison filters and keeps the sample's own value (sv), or with bool
+// gives 0 or 1 and keeps every sample; other operations keep the result.
+func vectorResult(e *BinOpExpr, x, y, sv float64) (float64, bool) {
+	v, keep := binOp(e.Op, x, y)
+	switch {
+	case !isComparison(e.Op):
+		return v, true
+	case e.ReturnBool:
+		return boolValue(keep), true
+	default:
+		return sv, keep
+	}
+}
+
 func binOp(op string, x, y float64) (float64, bool) {
 	switch op {
 	case "+":
@@ -472,15 +482,9 @@ func vectorBinOp(e *BinOpExpr, lhs, rhs []sample) ([]sample, error) {
 		if swapped {
 			x, y = o.v, s.v
 		}
-		v, keep := binOp(e.Op, x, y)
-		if isComparison(e.Op) {
-			if e.ReturnBool {
-				v = boolValue(keep)
-			} else if !keep {
-				continue
-			} else {
-				v = s.v
-			}
+		v, keep := vectorResult(e, x, y, s.v)
+		if !keep {
+			continue
 		}
 		out = append(out, sample{resultLabels(s.lbs, o.lbs, m), v})
 	}
