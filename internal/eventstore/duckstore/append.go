@@ -105,22 +105,16 @@ func (s *Store) appendGroup(group []*appendReq) error {
 	if s.isClosed() {
 		return eventstore.ErrClosed
 	}
-	batch := group[0].batch
-	if len(group) > 1 {
-		total := 0
-		for _, r := range group {
-			total += len(r.batch)
+	// The records of each day, in arrival order, pointing into the
+	// callers' batches rather than copying them.
+	byDay := map[int64][]*event.Record{}
+	records := 0
+	for _, r := range group {
+		for i := range r.batch {
+			d := dayOf(r.batch[i].Time)
+			byDay[d] = append(byDay[d], &r.batch[i])
 		}
-		batch = make([]event.Record, 0, total)
-		for _, r := range group {
-			batch = append(batch, r.batch...)
-		}
-	}
-
-	byDay := map[int64][]int{}
-	for i := range batch {
-		d := dayOf(batch[i].Time)
-		byDay[d] = append(byDay[d], i)
+		records += len(r.batch)
 	}
 	days := make([]int64, 0, len(byDay))
 	for d := range byDay {
@@ -129,13 +123,13 @@ func (s *Store) appendGroup(group []*appendReq) error {
 	slices.Sort(days)
 	var bytes int
 	for _, d := range days {
-		n, err := s.appendDay(context.Background(), d, batch, byDay[d])
+		n, err := s.appendDay(context.Background(), d, byDay[d])
 		if err != nil {
 			return err
 		}
 		bytes += n
 	}
-	s.metrics.appendedRecords.Add(float64(len(batch)))
+	s.metrics.appendedRecords.Add(float64(records))
 	s.metrics.appendedBytes.Add(float64(bytes))
 	s.metrics.appendedBatches.Add(float64(len(group)))
 	s.metrics.appendCommits.Inc()
@@ -152,9 +146,9 @@ type row struct {
 	attrs                        string
 }
 
-// appendDay appends the records batch[idx], all of one day, in one
+// appendDay appends recs, all of one day, in one
 // transaction. It returns their body bytes.
-func (s *Store) appendDay(ctx context.Context, day int64, batch []event.Record, idx []int) (int, error) {
+func (s *Store) appendDay(ctx context.Context, day int64, recs []*event.Record) (int, error) {
 	p, err := s.livePartition(ctx, day)
 	if err != nil {
 		return 0, err
@@ -167,7 +161,7 @@ func (s *Store) appendDay(ctx context.Context, day int64, batch []event.Record, 
 		changes    = map[*stream]*pstream{}
 		newLevels  = map[event.Kind][]string{}
 		newTables  []event.Kind
-		rows       = make([]row, len(idx))
+		rows       = make([]row, len(recs))
 		nextID     = p.nextID
 		bytes      int
 		// Records of one stream mostly come in runs; the previous
@@ -175,8 +169,7 @@ func (s *Store) appendDay(ctx context.Context, day int64, batch []event.Record, 
 		prev *event.Record
 		st   *stream
 	)
-	for j, i := range idx {
-		r := &batch[i]
+	for j, r := range recs {
 		if prev == nil || r.Kind != prev.Kind || !labels.Equal(r.Labels, prev.Labels) {
 			ls := validLabels(r.Labels)
 			key := streamKey(r.Kind, ls)
