@@ -79,6 +79,16 @@ test('explorer restores query and range from the URL', { timeout: 60_000 }, asyn
   assert.equal(await page.getByTestId('query-input').inputValue(), 'up{job="lookout"}');
   assert.equal(await page.getByTestId('range-select').inputValue(), '15m');
   await page.getByTestId('legend-item').filter({ hasText: 'job="lookout"' }).first().waitFor();
+
+  // Changing the range runs the query again and records it in the URL, also
+  // after going back, when the page has replaced its state.
+  await page.getByTestId('range-select').selectOption('1h');
+  await page.waitForURL((u) => u.searchParams.get('range') === '1h');
+  await page.goBack();
+  await page.waitForURL((u) => u.searchParams.get('range') === '15m');
+  assert.equal(await page.getByTestId('range-select').inputValue(), '15m');
+  await page.getByTestId('range-select').selectOption('6h');
+  await page.waitForURL((u) => u.searchParams.get('range') === '6h');
 });
 
 test('explorer autocompletes metric names, label names and values', { timeout: 60_000 }, async () => {

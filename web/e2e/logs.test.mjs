@@ -154,6 +154,9 @@ test('logs page shows lines, the level volume and parsed fields', { timeout: 90_
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('q'), `{app="${APP}"}`, 'the query is kept in the URL');
   assert.equal(url.searchParams.get('range'), '1h');
+  await page.getByTestId('range-select').selectOption('6h');
+  await page.waitForURL((u) => u.searchParams.get('range') === '6h');
+  await waitForRowCount(7);
 
   // Newest first: the HTML line (30s ago) leads, the first info line ends.
   assert.equal(await rows().first().getByTestId('log-line').textContent(), XSS_LINE);

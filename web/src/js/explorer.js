@@ -60,6 +60,51 @@ export function toLocalInput(d) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+// The time-range controls (a "Last …" select, an end time and its "now"
+// button), shared by the metrics and the logs explorer.
+
+/** renderTimeRange shows state.range and state.end in the controls. */
+export function renderTimeRange(rangeSelect, endInput, state) {
+  const ranges = RANGES.includes(state.range) ? RANGES : [...RANGES, state.range];
+  rangeSelect.replaceChildren(...ranges.map((r) => el('option', { value: r, selected: r === state.range, text: `Last ${r}` })));
+  rangeSelect.value = state.range;
+  endInput.value = state.end ? toLocalInput(state.end) : '';
+}
+
+/**
+ * bindTimeRange copies the controls' changes into the state getState returns
+ * (the page replaces its state on navigation), then calls onRange or onEnd.
+ */
+export function bindTimeRange({ rangeSelect, endInput, endNow }, getState, onRange, onEnd) {
+  rangeSelect.addEventListener('change', () => {
+    getState().range = rangeSelect.value;
+    onRange();
+  });
+  endInput.addEventListener('change', () => {
+    const t = endInput.value ? new Date(endInput.value) : null;
+    getState().end = t && Number.isFinite(t.getTime()) ? t : null;
+    onEnd();
+  });
+  endNow.addEventListener('click', () => {
+    getState().end = null;
+    endInput.value = '';
+    onEnd();
+  });
+}
+
+/** setURL shows url in the address bar, as a new history entry when push is set. */
+export function setURL(url, push) {
+  if (url === location.pathname + location.search) return;
+  if (push) history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+/** fitHeight grows a textarea to its content. */
+export function fitHeight(input) {
+  input.style.height = 'auto';
+  input.style.height = `${input.scrollHeight + 2}px`;
+}
+
 /** mount renders the explorer into root and returns {unmount, update}. */
 export function mount(root) {
   let state = readState();
@@ -139,18 +184,12 @@ export function mount(root) {
   const autocomplete = new Autocomplete(input, suggestions, { onRun: () => run({ push: true }) });
   autocomplete.prefetch();
 
-  function resizeInput() {
-    input.style.height = 'auto';
-    input.style.height = `${input.scrollHeight + 2}px`;
-  }
+  const resizeInput = () => fitHeight(input);
 
   function syncControls() {
     input.value = state.expr;
     resizeInput();
-    const ranges = RANGES.includes(state.range) ? RANGES : [...RANGES, state.range];
-    rangeSelect.replaceChildren(...ranges.map((r) => el('option', { value: r, selected: r === state.range, text: `Last ${r}` })));
-    rangeSelect.value = state.range;
-    endInput.value = state.end ? toLocalInput(state.end) : '';
+    renderTimeRange(rangeSelect, endInput, state);
     stepInput.value = state.step;
     stepInput.placeholder = `auto (${formatDuration(autoStep(parseDuration(state.range)))})`;
     for (const [tab, button, panel] of [['table', tabTable, tablePanel], ['graph', tabGraph, graphPanel]]) {
@@ -183,12 +222,7 @@ export function mount(root) {
     warnBox.hidden = false;
   }
 
-  function updateURL(push) {
-    const url = stateURL(state);
-    if (url === location.pathname + location.search) return;
-    if (push) history.pushState(null, '', url);
-    else history.replaceState(null, '', url);
-  }
+  const updateURL = (push) => setURL(stateURL(state), push);
 
   function stepSeconds(rangeSeconds) {
     if (!state.step) return autoStep(rangeSeconds);
@@ -296,21 +330,15 @@ export function mount(root) {
       }
     });
   }
-  rangeSelect.addEventListener('change', () => {
-    state.range = rangeSelect.value;
-    syncControls();
-    run({ push: true });
-  });
-  endInput.addEventListener('change', () => {
-    const t = endInput.value ? new Date(endInput.value) : null;
-    state.end = t && Number.isFinite(t.getTime()) ? t : null;
-    run({ push: true });
-  });
-  endNow.addEventListener('click', () => {
-    state.end = null;
-    endInput.value = '';
-    run({ push: true });
-  });
+  bindTimeRange(
+    { rangeSelect, endInput, endNow },
+    () => state,
+    () => {
+      syncControls();
+      run({ push: true });
+    },
+    () => run({ push: true }),
+  );
   stepInput.addEventListener('change', () => {
     state.step = stepInput.value.trim();
     run({ push: true });

@@ -8,7 +8,7 @@
 
 import { ApiError, loki, lokiQueryRange, lokiTailURL } from './api.js';
 import { Autocomplete } from './autocomplete.js';
-import { RANGES, autoStep, readTimeRange, toLocalInput } from './explorer.js';
+import { autoStep, bindTimeRange, fitHeight, readTimeRange, renderTimeRange, setURL } from './explorer.js';
 import { el, formatCount, formatDuration, parseDuration } from './format.js';
 import { Graph } from './graph.js';
 import {
@@ -387,18 +387,12 @@ export function mount(root) {
   });
   autocomplete.prefetch();
 
-  function resizeInput() {
-    input.style.height = 'auto';
-    input.style.height = `${input.scrollHeight + 2}px`;
-  }
+  const resizeInput = () => fitHeight(input);
 
   function syncControls() {
     input.value = state.expr;
     resizeInput();
-    const ranges = RANGES.includes(state.range) ? RANGES : [...RANGES, state.range];
-    rangeSelect.replaceChildren(...ranges.map((r) => el('option', { value: r, selected: r === state.range, text: `Last ${r}` })));
-    rangeSelect.value = state.range;
-    endInput.value = state.end ? toLocalInput(state.end) : '';
+    renderTimeRange(rangeSelect, endInput, state);
     const limits = LIMITS.includes(state.limit) ? LIMITS : [...LIMITS, state.limit].sort((a, b) => a - b);
     limitSelect.replaceChildren(...limits.map((n) => el('option', { value: n, text: formatCount(n) })));
     limitSelect.value = String(state.limit);
@@ -415,12 +409,7 @@ export function mount(root) {
     errorBox.replaceChildren();
   }
 
-  function updateURL(push) {
-    const url = stateURL(state);
-    if (url === location.pathname + location.search) return;
-    if (push) history.pushState(null, '', url);
-    else history.replaceState(null, '', url);
-  }
+  const updateURL = (push) => setURL(stateURL(state), push);
 
   function clearResults() {
     list.clear();
@@ -691,21 +680,15 @@ export function mount(root) {
     updateURL(true);
     startTail();
   });
-  rangeSelect.addEventListener('change', () => {
-    state.range = rangeSelect.value;
-    syncControls();
-    run({ push: true });
-  });
-  endInput.addEventListener('change', () => {
-    const t = endInput.value ? new Date(endInput.value) : null;
-    state.end = t && Number.isFinite(t.getTime()) ? t : null;
-    run({ push: true });
-  });
-  endNow.addEventListener('click', () => {
-    state.end = null;
-    endInput.value = '';
-    run({ push: true });
-  });
+  bindTimeRange(
+    { rangeSelect, endInput, endNow },
+    () => state,
+    () => {
+      syncControls();
+      run({ push: true });
+    },
+    () => run({ push: true }),
+  );
   limitSelect.addEventListener('change', () => {
     state.limit = Number(limitSelect.value);
     run({ push: true });
