@@ -21,14 +21,14 @@ import (
 // Append implements eventstore.Store. Concurrent calls are committed
 // together (group commit): the caller that gets the writer lock appends
 // the batches waiting at that moment, up to maxGroupRecords records, in one
-// transaction per UTC day and partition, and every caller in the group
-// returns once those commits are done. DuckDB writes and fsyncs the
+// commit per UTC day and kind (see commitRows), and every caller in the
+// group returns once those commits are done. DuckDB writes and fsyncs the
 // partition's WAL before a commit returns, so a nil error still means the
 // whole batch is durable; one fsync now covers several batches, which is
 // most of the cost of a commit. A failed commit fails every batch in its
-// group. A group spanning several days that fails part-way may leave the
-// days committed before the failure stored, so a retry can duplicate them
-// (at-least-once).
+// group. A group spanning several days or kinds that fails part-way may
+// leave the days and kinds committed before the failure stored, so a retry
+// can duplicate them (at-least-once).
 //
 // Invalid UTF-8 in labels, body, level, ids and attributes is replaced by
 // U+FFFD, one per invalid run, because DuckDB's VARCHAR must be valid UTF-8.
@@ -73,7 +73,7 @@ func (s *Store) Append(ctx context.Context, batch []event.Record) error {
 }
 
 // maxGroupRecords bounds the records one group commit takes, and so the
-// size of one transaction. The first waiting batch is always taken.
+// size of its commits. The first waiting batch is always taken.
 const maxGroupRecords = 32768
 
 // appendReq is a batch waiting for the writer.
@@ -97,7 +97,7 @@ func (s *Store) takeGroup() []*appendReq {
 	return group
 }
 
-// appendGroup appends the batches of group, one transaction per day. The
+// appendGroup appends the batches of group, one commit per day and kind. The
 // caller holds wmu. It uses no caller's context: a commit serves several
 // callers, and none of them may cut it short for the others.
 func (s *Store) appendGroup(group []*appendReq) error {
@@ -146,8 +146,8 @@ type row struct {
 	attrs                        string
 }
 
-// appendDay appends recs, all of one day, in one
-// transaction. It returns their body bytes.
+// appendDay appends recs, all of one day, with one commit per kind. It
+// returns their body bytes.
 func (s *Store) appendDay(ctx context.Context, day int64, recs []*event.Record) (int, error) {
 	p, err := s.livePartition(ctx, day)
 	if err != nil {
@@ -272,20 +272,24 @@ func (s *Store) livePartition(ctx context.Context, day int64) (*partition, error
 	return p, nil
 }
 
-// commitRows writes rows and the stream and level changes into p in one
-// transaction.
+// commitRows writes rows and the stream and level changes into p.
+//
+// It runs no explicit transaction. The metadata goes first, in statements
+// that are idempotent (INSERT OR REPLACE of stream ids that are only handed
+// out once their rows commit, INSERT OR IGNORE of levels), so that a
+// failure after them leaves at most bounds wider than needed or a stream or
+// level without records, which a retry overwrites or which matches nothing.
+// Each kind's rows are then committed by its appender's own transaction,
+// and the needle filters of the blocks those rows fill last.
+//
+// This order avoids DuckDB's executor on the common path: a batch whose
+// streams stay within their saved bounds costs one appender commit. DuckDB
+// 1.4's executor makes the calling thread spin while a worker thread runs
+// a statement's task (duckdb/duckdb#22178), and BEGIN and COMMIT, the
+// latter with its WAL fsync, cost more CPU in that spin than the append
+// itself.
 func (s *Store) commitRows(ctx context.Context, p *partition, rows []row, changes map[*stream]*pstream, newLevels map[event.Kind][]string) (err error) {
 	conn := s.wconn
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return fmt.Errorf("begin append: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			// The transaction is dead either way; the first error says why.
-			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
-		}
-	}()
-
 	var q query
 	q.sql("INSERT OR REPLACE INTO ", quoteIdent(p.alias), ".streams VALUES ")
 	n := 0
@@ -323,9 +327,12 @@ func (s *Store) commitRows(ctx context.Context, p *partition, rows []row, change
 			return fmt.Errorf("update levels of partition %s: %w", p.name, err)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 
 	// The needle index builders take the keys of the rows as they are
-	// appended; if the transaction fails, their blocks hold keys of rows
+	// appended; if a kind's commit fails, their blocks hold keys of rows
 	// that are not stored, so they start again (the committed rows of
 	// those blocks stay unindexed, and are always scanned).
 	defer func() {
@@ -336,6 +343,7 @@ func (s *Store) commitRows(ctx context.Context, p *partition, rows []row, change
 			}
 		}
 	}()
+	// Not ctx from here on: a commit must not be interrupted half-way.
 	err = conn.Raw(func(dc any) error {
 		for _, k := range kinds {
 			if err := s.appendKind(dc.(driver.Conn), p, k, rows); err != nil {
@@ -347,30 +355,29 @@ func (s *Store) commitRows(ctx context.Context, p *partition, rows []row, change
 	if err != nil {
 		return err
 	}
-	var closed []*blockBuilder
 	for _, k := range kinds {
 		if b := p.blocks[k]; b != nil && b.full() {
-			if err := s.writeBloom(ctx, p, k, b); err != nil {
-				return err
-			}
-			closed = append(closed, b)
+			s.closeBlock(p, k, b)
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	// Not ctx: a commit must not be interrupted half-way.
-	if _, err := conn.ExecContext(context.Background(), "COMMIT"); err != nil {
-		return fmt.Errorf("commit append: %w", err)
-	}
-	for _, b := range closed {
-		b.closeBlock()
 	}
 	return nil
 }
 
+// closeBlock writes the needle filter of b's full block. The block's
+// records are committed by then, so a failure does not fail their append:
+// the block is left without a filter, and always scanned.
+func (s *Store) closeBlock(p *partition, k event.Kind, b *blockBuilder) {
+	if err := s.writeBloom(context.Background(), p, k, b); err != nil {
+		s.logger.Warn("needle index block not written; its records are scanned by every search", "partition", p.name, "err", err)
+		b.reset()
+		b.contiguous = false
+		return
+	}
+	b.closeBlock()
+}
+
 // writeBloom inserts the filter of b's block of kind k into p's blooms
-// table, in the writer's open transaction (or on its own).
+// table.
 func (s *Store) writeBloom(ctx context.Context, p *partition, k event.Kind, b *blockBuilder) error {
 	lo, hi := b.span()
 	_, err := s.wconn.ExecContext(ctx, "INSERT INTO "+quoteIdent(p.alias)+".blooms VALUES (?, ?, ?, ?)",
@@ -381,8 +388,8 @@ func (s *Store) writeBloom(ctx context.Context, p *partition, k event.Kind, b *b
 	return nil
 }
 
-// appendKind appends the rows of kind k with DuckDB's appender, inside the
-// connection's open transaction.
+// appendKind appends the rows of kind k with DuckDB's appender, which
+// commits them when it closes.
 func (s *Store) appendKind(dc driver.Conn, p *partition, k event.Kind, rows []row) error {
 	var a *duckdb.Appender
 	for i := range rows {

@@ -12,8 +12,8 @@
 //
 //   - streams: a partition-local stream_id (UINTEGER), the kind, the label
 //     set as a JSON object, and bounds on the stream's timestamps in the
-//     partition, widened to whole minutes so that a busy stream updates its
-//     row once a minute rather than once per batch (the store keeps the
+//     partition, widened to whole hours so that a busy stream updates its
+//     row once an hour rather than once per batch (the store keeps the
 //     exact bounds in memory while it runs);
 //   - levels: the distinct levels per kind;
 //   - one records table per kind (log, span, error, rum): ts, seq,
@@ -60,11 +60,14 @@
 // # Durability
 //
 // Append group-commits: concurrent calls wait for the one writer, which
-// takes every batch waiting (up to 32,768 records) and commits them in one
-// transaction per day. DuckDB writes the commit to the partition's WAL and
-// fsyncs it before COMMIT returns
+// takes every batch waiting (up to 32,768 records) and commits them with
+// one appender per day and kind, whose close commits them. Stream and level
+// metadata are written before the records and needle filters after them,
+// each in its own statement (see commitRows for why no explicit
+// transaction). DuckDB writes each commit to the partition's WAL and
+// fsyncs it before the commit returns
 // (observed with strace on DuckDB 1.4.1: write(wal), fsync(wal), then the
-// commit returns; TestCrashRecovery replays WALs left by a process that
+// appender's close returns; TestCrashRecovery replays WALs left by a process that
 // exits without Close). Close checkpoints every WAL into its database file.
 //
 // # Retention

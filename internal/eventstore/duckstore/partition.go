@@ -154,8 +154,13 @@ type pstream struct {
 }
 
 // boundsGrain is the granularity of the stream bounds saved in a
-// partition's streams table.
-const boundsGrain = int64(time.Minute)
+// partition's streams table. Writing a stream's row costs a DuckDB
+// statement, which takes about as much CPU as appending a thousand lines,
+// and a backfill or a replay after an agent's outage crosses a minute of
+// log time every few batches. An hour makes that write rare; the price is
+// only after a restart, when a query whose range cuts a stream's saved
+// hour checks that stream's records instead of answering from the bounds.
+const boundsGrain = int64(time.Hour)
 
 // widen returns [lo, hi] widened to whole grains of boundsGrain, but not
 // beyond the partition's day.

@@ -74,14 +74,14 @@ func TestCompression(t *testing.T) {
 }
 
 func TestWiden(t *testing.T) {
-	const minute = int64(time.Minute)
+	const hour = int64(time.Hour)
 	p := newPartition(t.TempDir(), 10, 1)
 	day := p.start
 	for _, c := range []struct{ lo, hi, wlo, whi int64 }{
-		{day + 90*1e9, day + 150*1e9, day + minute, day + 3*minute - 1},
-		{day, day, day, day + minute - 1},
-		{day + minute, day + 2*minute, day + minute, day + 3*minute - 1},
-		{p.end - 1, p.end - 1, p.end - minute, p.end - 1}, // not beyond the day
+		{day + 90*60e9, day + 150*60e9, day + hour, day + 3*hour - 1},
+		{day, day, day, day + hour - 1},
+		{day + hour, day + 2*hour, day + hour, day + 3*hour - 1},
+		{p.end - 1, p.end - 1, p.end - hour, p.end - 1}, // not beyond the day
 	} {
 		lo, hi := p.widen(c.lo, c.hi)
 		require.Equal(t, [2]int64{c.wlo, c.whi}, [2]int64{lo, hi}, "widen(%d, %d)", c.lo-day, c.hi-day)
