@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
-	duckdb "github.com/marcboeker/go-duckdb/v2"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/lookout-dev/lookout/internal/event"
@@ -391,7 +389,7 @@ func (s *Store) writeBloom(ctx context.Context, p *partition, k event.Kind, b *b
 // appendKind appends the rows of kind k with DuckDB's appender, which
 // commits them when it closes.
 func (s *Store) appendKind(dc driver.Conn, p *partition, k event.Kind, rows []row) error {
-	var a *duckdb.Appender
+	var a *chunkAppender
 	for i := range rows {
 		r := &rows[i]
 		if r.kind != k {
@@ -399,34 +397,25 @@ func (s *Store) appendKind(dc driver.Conn, p *partition, k event.Kind, rows []ro
 		}
 		if a == nil {
 			var err error
-			if a, err = duckdb.NewAppender(dc, p.alias, "main", tableName(k)); err != nil {
+			if a, err = newChunkAppender(dc, p.alias, tableName(k)); err != nil {
 				return fmt.Errorf("append to partition %s: %w", p.name, err)
 			}
 		}
 		seq := s.nextSeq
 		s.nextSeq++
 		p.block(k).add(seq, r.body)
-		if err := a.AppendRow(r.ts, seq, r.id, bytesOf(r.level), bytesOf(r.body), bytesOf(r.traceID), bytesOf(r.spanID), bytesOf(r.attrs)); err != nil {
-			_ = a.Close() // the row error matters more
+		if err := a.append(r.ts, seq, r.id, [numStrCols]string{r.level, r.body, r.traceID, r.spanID, r.attrs}); err != nil {
+			a.destroy()
 			return fmt.Errorf("append to partition %s: %w", p.name, err)
 		}
 	}
 	if a == nil {
 		return nil
 	}
-	if err := a.Close(); err != nil {
+	if err := a.close(); err != nil {
 		return fmt.Errorf("append to partition %s: %w", p.name, err)
 	}
 	return nil
-}
-
-// bytesOf returns the bytes of s without copying them. go-duckdb copies a
-// []byte value into DuckDB's vector within AppendRow and keeps nothing, so
-// the result is only used for that call and never written. It passes
-// strings as []byte because go-duckdb hands a string to DuckDB as a C string,
-// which ends at the first NUL byte.
-func bytesOf(s string) []byte {
-	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 func validString(s string) string {
