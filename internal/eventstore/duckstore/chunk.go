@@ -26,8 +26,8 @@ import (
 	"reflect"
 	"unsafe"
 
-	duckdb "github.com/marcboeker/go-duckdb/v2"
 	"github.com/marcboeker/go-duckdb/mapping"
+	duckdb "github.com/marcboeker/go-duckdb/v2"
 )
 
 // chunkAppender appends rows to a records table through DuckDB's C
