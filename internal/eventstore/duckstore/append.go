@@ -135,6 +135,16 @@ func (s *Store) appendGroup(group []*appendReq) error {
 	return nil
 }
 
+// rowBuf returns the writer's row buffer with room for n rows. Rows
+// reference the callers' strings: appendDay clears them once appended.
+func (s *Store) rowBuf(n int) []row {
+	if cap(s.rows) < n || cap(s.rows) > 4*maxGroupRecords {
+		s.rows = make([]row, n)
+	}
+	s.rows = s.rows[:n]
+	return s.rows
+}
+
 // row is a record ready to append.
 type row struct {
 	kind                         event.Kind
@@ -159,7 +169,7 @@ func (s *Store) appendDay(ctx context.Context, day int64, recs []*event.Record) 
 		changes    = map[*stream]*pstream{}
 		newLevels  = map[event.Kind][]string{}
 		newTables  []event.Kind
-		rows       = make([]row, len(recs))
+		rows       = s.rowBuf(len(recs))
 		nextID     = p.nextID
 		bytes      int
 		// Records of one stream mostly come in runs; the previous
@@ -167,6 +177,7 @@ func (s *Store) appendDay(ctx context.Context, day int64, recs []*event.Record) 
 		prev *event.Record
 		st   *stream
 	)
+	defer clear(rows)
 	for j, r := range recs {
 		if prev == nil || r.Kind != prev.Kind || !labels.Equal(r.Labels, prev.Labels) {
 			ls := validLabels(r.Labels)
@@ -397,7 +408,7 @@ func (s *Store) appendKind(dc driver.Conn, p *partition, k event.Kind, rows []ro
 		}
 		if a == nil {
 			var err error
-			if a, err = newChunkAppender(dc, p.alias, tableName(k)); err != nil {
+			if a, err = newChunkAppender(dc, p.alias, tableName(k), &s.strBufs); err != nil {
 				return fmt.Errorf("append to partition %s: %w", p.name, err)
 			}
 		}

@@ -50,7 +50,7 @@ type chunkAppender struct {
 	ts  []int64
 	seq []uint64
 	ids []uint32
-	str [numStrCols]strColumn
+	str *strColumns
 }
 
 // numStrCols is the number of VARCHAR columns of a records table: level,
@@ -63,8 +63,8 @@ var recordColumns = [3 + numStrCols]mapping.Type{
 	mapping.TypeVarchar, mapping.TypeVarchar, mapping.TypeVarchar, mapping.TypeVarchar, mapping.TypeVarchar,
 }
 
-// strColumn collects the strings of one VARCHAR column of the chunk.
-type strColumn struct {
+// strColumns collect the strings of the chunk's VARCHAR columns.
+type strColumns [numStrCols]struct {
 	buf  []byte
 	ends []uint32
 }
@@ -92,13 +92,21 @@ func connOf(dc driver.Conn) (mapping.Connection, error) {
 }
 
 // newChunkAppender opens an appender on catalog.main.table, which must
-// have the columns of a records table.
-func newChunkAppender(dc driver.Conn, catalog, table string) (*chunkAppender, error) {
+// have the columns of a records table. It packs strings into bufs, which
+// the caller may pass to its next appender once this one is closed.
+func newChunkAppender(dc driver.Conn, catalog, table string, bufs *strColumns) (*chunkAppender, error) {
 	conn, err := connOf(dc)
 	if err != nil {
 		return nil, err
 	}
-	a := &chunkAppender{}
+	for i := range bufs {
+		b := &bufs[i]
+		b.buf, b.ends = b.buf[:0], b.ends[:0]
+		if cap(b.buf) > maxKeptBytes {
+			b.buf = nil // a burst of long lines is not kept for good
+		}
+	}
+	a := &chunkAppender{str: bufs}
 	if mapping.AppenderCreateExt(conn, catalog, "main", table, &a.app) == mapping.StateError {
 		err := errors.New(mapping.AppenderError(a.app))
 		mapping.AppenderDestroy(&a.app)
@@ -137,6 +145,10 @@ func (a *chunkAppender) vectors() {
 // maxChunkBytes bounds the string bytes the appender buffers before it
 // hands a chunk to DuckDB, which keeps the packed offsets far from 4 GiB.
 const maxChunkBytes = 64 << 20
+
+// maxKeptBytes bounds the buffer of a string column kept between
+// appenders.
+const maxKeptBytes = 4 << 20
 
 // append adds a row. Strings must be valid UTF-8. An error comes from
 // DuckDB and invalidates the appender, so destroy then commits nothing.

@@ -51,7 +51,7 @@ func TestChunkAppender(t *testing.T) {
 
 	appendRows := func(table string, rs []want) error {
 		return s.wconn.Raw(func(dc any) error {
-			a, err := newChunkAppender(dc.(driver.Conn), "memory", table)
+			a, err := newChunkAppender(dc.(driver.Conn), "memory", table, new(strColumns))
 			if err != nil {
 				return err
 			}

@@ -76,6 +76,10 @@ type Store struct {
 	// below, and only while also holding mu.
 	wmu   sync.Mutex
 	wconn *sql.Conn
+	// strBufs are the string buffers of the writer's chunk appenders,
+	// kept from one commit to the next.
+	strBufs strColumns
+	rows    []row // see rowBuf
 
 	qmu   sync.Mutex
 	queue []*appendReq // batches waiting for a group commit, oldest first
