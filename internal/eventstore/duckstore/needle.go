@@ -64,24 +64,31 @@ var alnum = func() (t [256]bool) {
 // keys to add to its block's filter; for a needle, the keys every body
 // containing it has. Consecutive equal keys are appended once.
 func needleKeys(dst []uint64, s string) []uint64 {
-	for i := 0; i < len(s); {
-		if !alnum[s[i]] {
-			i++
+	// Only runs of at least minRun letters and digits count, so the scan
+	// looks at the last byte of the minRun-byte window starting at i
+	// first: when it is not a letter or digit, no run can start before
+	// it. Otherwise it walks back to the window's last separator. Most
+	// words are shorter than minRun, so most bytes are never looked at.
+	i := 0
+	for i+minRun <= len(s) {
+		k := i + minRun - 1
+		for k >= i && alnum[s[k]] {
+			k--
+		}
+		if k >= i {
+			i = k + 1 // s[k] is a separator: a run starts after it, if anywhere
 			continue
 		}
-		j := i + 1
+		j := i + minRun
 		for j < len(s) && alnum[s[j]] {
 			j++
 		}
-		if j-i >= minRun {
-			dst = runKeys(dst, s[i:j])
-		}
-		i = j
+		dst = runKeys(dst, s[i:j])
+		i = j + 1 // s[j] is a separator or the end
 	}
 	return dst
 }
 
-// runKeys appends the window minimizers of run's k-gram hashes.
 func runKeys(dst []uint64, run string) []uint64 {
 	var (
 		ring [window]uint64

@@ -3,6 +3,8 @@ package duckstore
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +61,9 @@ func FuzzNeedleKeys(f *testing.F) {
 	f.Add("", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaa")
 	f.Fuzz(func(t *testing.T, prefix, needle, suffix string) {
 		body := prefix + needle + suffix
+		if got, want := needleKeys(nil, body), plainNeedleKeys(body); !slices.Equal(got, want) {
+			t.Fatalf("needleKeys(%q) = %v, the plain scan gives %v", body, got, want)
+		}
 		if !subset(needleKeys(nil, needle), needleKeys(nil, body)) {
 			t.Fatalf("body %q contains %q but lacks some of its keys", body, needle)
 		}
@@ -67,6 +72,45 @@ func FuzzNeedleKeys(f *testing.F) {
 			t.Fatalf("the filter of %q rules out %q", body, needle)
 		}
 	})
+}
+
+// plainNeedleKeys is needleKeys as a plain scan of every byte: the
+// reference for its skipping scan.
+func plainNeedleKeys(s string) []uint64 {
+	var dst []uint64
+	for i := 0; i < len(s); {
+		if !alnum[s[i]] {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(s) && alnum[s[j]] {
+			j++
+		}
+		if j-i >= minRun {
+			dst = runKeys(dst, s[i:j])
+		}
+		i = j
+	}
+	return dst
+}
+
+// TestNeedleKeysScan compares the skipping scan with the plain one on
+// random text of runs of every length around minRun.
+func TestNeedleKeysScan(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	const chars = "aZ09x-_ :\"\xff"
+	for range 20000 {
+		b := make([]byte, rnd.IntN(80))
+		for i := range b {
+			if rnd.IntN(20) == 0 {
+				b[i] = chars[4+rnd.IntN(len(chars)-4)] // a separator, now and then
+			} else {
+				b[i] = chars[rnd.IntN(4)]
+			}
+		}
+		require.Equal(t, plainNeedleKeys(string(b)), needleKeys(nil, string(b)), "%q", b)
+	}
 }
 
 func TestBloom(t *testing.T) {
@@ -167,4 +211,29 @@ func TestNeedleIndex(t *testing.T) {
 	before := skipped()
 	require.ElementsMatch(t, []string{"3333", "7777", fmt.Sprint(n - 10)}, find(s, needle))
 	require.GreaterOrEqual(t, skipped()-before, 18.0, "the partial block was saved at Close too")
+}
+
+// BenchmarkNeedleKeys measures the key extraction of a JSON app log line
+// and of an nginx access line, against the plain scan (go test -bench
+// NeedleKeys -benchmem).
+func BenchmarkNeedleKeys(b *testing.B) {
+	lines := []string{
+		`{"ts":"2026-11-22T09:11:42.118Z","level":"info","message":"request completed","request_id":"44557fabfdfb2c78d4ea9abb1eb7b22a","user_id":"u-18211","ip":"10.42.7.19","method":"GET","path":"/api/v1/products/8812","status":200,"duration_ms":14.2}`,
+		`10.42.7.19 - - [22/Nov/2026:09:11:42 +0000] "GET /api/v1/products/8812 HTTP/1.1" 200 5123 "https://shop.example.com/cart" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"`,
+	}
+	bytes := int64(len(lines[0]) + len(lines[1]))
+	b.Run("skipping", func(b *testing.B) {
+		b.SetBytes(bytes)
+		var dst []uint64
+		for b.Loop() {
+			dst = needleKeys(needleKeys(dst[:0], lines[0]), lines[1])
+		}
+	})
+	b.Run("plain", func(b *testing.B) {
+		b.SetBytes(bytes)
+		for b.Loop() {
+			_ = plainNeedleKeys(lines[0])
+			_ = plainNeedleKeys(lines[1])
+		}
+	})
 }
