@@ -264,9 +264,25 @@ func (p *jsonParser) skipValue(depth int) bool {
 
 // skipStr moves past the string at p.i and reports whether it contains
 // escapes.
+var strSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 func (p *jsonParser) skipStr() (escaped, ok bool) {
 	i := p.i + 1
 	for i < len(p.s) {
+		// Plain bytes are skipped in a tight loop; strSpecial marks the
+		// quote, the backslash and the control bytes.
+		for i < len(p.s) && !strSpecial[p.s[i]] {
+			i++
+		}
+		if i == len(p.s) {
+			break
+		}
 		switch c := p.s[i]; {
 		case c == '"':
 			p.i = i + 1
