@@ -21,27 +21,14 @@ type group struct{ start, end int }
 
 // luhnRun reads the run of digit groups that starts at s[i], a digit not
 // preceded by one, appends the card numbers in it and returns where the run
-// ends. groups is scratch space.
-func luhnRun(s string, i int, groups *[maxGroups]group, sp []span) ([]span, int) {
-	n := 0
-	var sep byte
-	j := i
-	for {
-		gs := j
-		for j < len(s) && isDigit(s[j]) {
-			j++
-		}
-		groups[n] = group{gs, j}
-		n++
-		if n == maxGroups || j+1 >= len(s) || !isDigit(s[j+1]) || (s[j] != ' ' && s[j] != '-') || (sep != 0 && s[j] != sep) {
-			break
-		}
-		sep = s[j]
-		j++
-	}
+// ends.
+func luhnRun(s string, i int, sp []span) ([]span, int) {
+	j, _, _ := digitGroups(s, i, nil)
 	if j-i < minCardDigits || i > 0 && (s[i-1] == '.' || s[i-1] == '+') || j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
-		return sp, j
+		return sp, j // most runs, such as dates: no scratch space needed
 	}
+	var groups [maxGroups]group
+	_, n, sep := digitGroups(s, i, &groups)
 	if sep == '-' {
 		// Dash-joined runs are also UUIDs, dates and phone numbers: only
 		// a run that is a card as a whole counts.
@@ -55,6 +42,29 @@ func luhnRun(s string, i int, groups *[maxGroups]group, sp []span) ([]span, int)
 		return sp, j
 	}
 	return cardsIn(s, groups[:n], sp), j
+}
+
+// digitGroups reads the run of digit groups that starts at s[i], joined by
+// single spaces or dashes (one kind per run), and returns where it ends,
+// the number of groups and the separator. It records the groups in groups
+// unless that is nil.
+func digitGroups(s string, i int, groups *[maxGroups]group) (j, n int, sep byte) {
+	j = i
+	for {
+		gs := j
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if groups != nil {
+			groups[n] = group{gs, j}
+		}
+		n++
+		if n == maxGroups || j+1 >= len(s) || !isDigit(s[j+1]) || (s[j] != ' ' && s[j] != '-') || (sep != 0 && s[j] != sep) {
+			return j, n, sep
+		}
+		sep = s[j]
+		j++
+	}
 }
 
 // cardsIn finds, from each group on, the longest run of whole groups that is

@@ -30,10 +30,7 @@ var classes = func() (c [256]uint8) {
 // String redacts s and reports whether it changed anything. Clean text is
 // returned without allocating.
 func (r *Redactor) String(s string) (string, bool) {
-	var (
-		buf    [8]span
-		groups [maxGroups]group
-	)
+	var buf [8]span
 	sp := buf[:0]
 	for i := 0; i < len(s); {
 		// Most bytes start nothing: skip them in a tight loop.
@@ -61,7 +58,7 @@ func (r *Redactor) String(s string) (string, bool) {
 				i = j
 				continue
 			}
-			sp, i = luhnRun(s, i, &groups, sp)
+			sp, i = luhnRun(s, i, sp)
 		case clsB:
 			sp, i = bearer(s, i, sp)
 		default:
