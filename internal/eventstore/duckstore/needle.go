@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/lookout-dev/lookout/internal/eventstore"
+	"github.com/lookout-dev/lookout/internal/mix"
 )
 
 // Needle index: a Bloom filter per block of consecutive records that lets
@@ -97,7 +98,7 @@ func runKeys(dst []uint64, run string) []uint64 {
 	)
 	for i := 0; i+kgram <= len(run); i++ {
 		g := run[i : i+kgram]
-		ring[i%window] = mix(uint64(g[0]) | uint64(g[1])<<8 | uint64(g[2])<<16 | uint64(g[3])<<24 |
+		ring[i%window] = mix.Mix64(uint64(g[0]) | uint64(g[1])<<8 | uint64(g[2])<<16 | uint64(g[3])<<24 |
 			uint64(g[4])<<32 | uint64(g[5])<<40 | uint64(g[6])<<48 | uint64(g[7])<<56)
 		if i+1 < window {
 			continue
@@ -112,17 +113,6 @@ func runKeys(dst []uint64, run string) []uint64 {
 		}
 	}
 	return dst
-}
-
-// mix is a 64-bit finaliser (from SplitMix64): k-grams that differ in one
-// byte get unrelated hashes.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
 }
 
 // bloom is a Bloom filter over keys, stored as its bit array (a multiple

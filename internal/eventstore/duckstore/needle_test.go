@@ -16,6 +16,7 @@ import (
 
 	"github.com/lookout-dev/lookout/internal/event"
 	"github.com/lookout-dev/lookout/internal/eventstore"
+	"github.com/lookout-dev/lookout/internal/mix"
 )
 
 // subset reports whether every key of sub is in keys.
@@ -116,13 +117,13 @@ func TestNeedleKeysScan(t *testing.T) {
 func TestBloom(t *testing.T) {
 	keys := make([]uint64, 10000)
 	for i := range keys {
-		keys[i] = mix(uint64(i))
+		keys[i] = mix.Mix64(uint64(i))
 	}
 	b := newBloom(keys)
 	require.True(t, b.mayHaveAll(keys), "no false negatives")
 	fp := 0
 	for i := range 10000 {
-		if b.mayHaveAll([]uint64{mix(uint64(1e9 + i))}) {
+		if b.mayHaveAll([]uint64{mix.Mix64(uint64(1e9 + i))}) {
 			fp++
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/mix"
 	"github.com/lookout-dev/lookout/internal/pipeline"
 )
 
@@ -152,10 +153,5 @@ func Hash(r *event.Record) uint64 {
 			h = (h ^ uint64(r.Body[i])) * prime
 		}
 	}
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return h
+	return mix.Mix64(h)
 }
