@@ -73,22 +73,24 @@ export function renderTimeRange(rangeSelect, endInput, state) {
 
 /**
  * bindTimeRange copies the controls' changes into the state getState returns
- * (the page replaces its state on navigation), then calls onRange or onEnd.
+ * (the page replaces its state on navigation) and reruns the query with run.
+ * A new range also calls syncControls first, since it may change the step.
  */
-export function bindTimeRange({ rangeSelect, endInput, endNow }, getState, onRange, onEnd) {
+export function bindTimeRange({ rangeSelect, endInput, endNow }, getState, syncControls, run) {
   rangeSelect.addEventListener('change', () => {
     getState().range = rangeSelect.value;
-    onRange();
+    syncControls();
+    run();
   });
   endInput.addEventListener('change', () => {
     const t = endInput.value ? new Date(endInput.value) : null;
     getState().end = t && Number.isFinite(t.getTime()) ? t : null;
-    onEnd();
+    run();
   });
   endNow.addEventListener('click', () => {
     getState().end = null;
     endInput.value = '';
-    onEnd();
+    run();
   });
 }
 
@@ -330,15 +332,7 @@ export function mount(root) {
       }
     });
   }
-  bindTimeRange(
-    { rangeSelect, endInput, endNow },
-    () => state,
-    () => {
-      syncControls();
-      run({ push: true });
-    },
-    () => run({ push: true }),
-  );
+  bindTimeRange({ rangeSelect, endInput, endNow }, () => state, syncControls, () => run({ push: true }));
   stepInput.addEventListener('change', () => {
     state.step = stepInput.value.trim();
     run({ push: true });

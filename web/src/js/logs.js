@@ -680,15 +680,7 @@ export function mount(root) {
     updateURL(true);
     startTail();
   });
-  bindTimeRange(
-    { rangeSelect, endInput, endNow },
-    () => state,
-    () => {
-      syncControls();
-      run({ push: true });
-    },
-    () => run({ push: true }),
-  );
+  bindTimeRange({ rangeSelect, endInput, endNow }, () => state, syncControls, () => run({ push: true }));
   limitSelect.addEventListener('change', () => {
     state.limit = Number(limitSelect.value);
     run({ push: true });
