@@ -265,6 +265,11 @@ func (s *Store) livePartition(ctx context.Context, day int64) (*partition, error
 	if p := s.live[day]; p != nil {
 		return p, nil
 	}
+	if s.db == nil {
+		if err := s.startDB(ctx); err != nil {
+			return nil, err
+		}
+	}
 	p := newPartition(s.dir, day, s.nextGen)
 	s.nextGen++ // a failed attempt does not reuse the name
 	if err := p.attach(ctx, s.wconn, s.rowGroup); err != nil {

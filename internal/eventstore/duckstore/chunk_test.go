@@ -18,6 +18,7 @@ func TestChunkAppender(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	ctx := t.Context()
+	require.NoError(t, s.startDB(ctx))
 	_, err = s.wconn.ExecContext(ctx, "CREATE TABLE t (ts BIGINT, seq UBIGINT, stream_id UINTEGER, level VARCHAR, body VARCHAR, trace_id VARCHAR, span_id VARCHAR, attrs VARCHAR)")
 	require.NoError(t, err)
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lookout-dev/lookout/internal/event"
+	"github.com/lookout-dev/lookout/internal/eventstore"
 )
 
 // TestSettings checks that Options reach DuckDB.
@@ -19,6 +20,8 @@ func TestSettings(t *testing.T) {
 	s, err := Open(t.Context(), Options{Dir: dir, MemoryLimit: 100 << 20, Threads: 3})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	require.Nil(t, s.db, "DuckDB starts with the first partition")
+	require.NoError(t, s.Append(t.Context(), []event.Record{{Kind: event.KindLog, Time: 1, Labels: labels.FromStrings("app", "a"), Body: "x"}}))
 	var (
 		mem, tmp, ckpt   string
 		threads, lateMat int
@@ -33,6 +36,37 @@ func TestSettings(t *testing.T) {
 	require.Equal(t, maxPage, lateMat)
 	require.False(t, autoload)
 	require.Equal(t, "25.0 MiB", ckpt) // a quarter of the memory limit
+}
+
+// TestStartOnFirstWrite checks that DuckDB starts only once there is a
+// partition: at the first Append on an empty directory, at Open on one that
+// holds partitions. Queries and retention before that answer from the empty
+// stream index.
+func TestStartOnFirstWrite(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(t.Context(), Options{Dir: dir, MemoryLimit: 64 << 20, Threads: 1})
+	require.NoError(t, err)
+	sel := eventstore.Selector{Kind: event.KindLog, Start: 0, End: math.MaxInt64, Matchers: []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, "app", ".*")}}
+	_, err = s.Aggregate(t.Context(), eventstore.AggregateParams{Selector: sel, Op: eventstore.AggCount, Step: int64(time.Hour)})
+	require.NoError(t, err)
+	_, err = s.ApplyRetention(t.Context(), time.Now(), eventstore.Retention{Default: time.Hour, MaxBytes: 1})
+	require.NoError(t, err)
+	require.Nil(t, s.db, "nothing written yet")
+
+	require.NoError(t, s.Append(t.Context(), []event.Record{{Kind: event.KindLog, Time: 5, Labels: labels.FromStrings("app", "a"), Body: "first"}}))
+	require.NotNil(t, s.db)
+	require.NoError(t, s.Close())
+
+	s, err = Open(t.Context(), Options{Dir: dir, MemoryLimit: 64 << 20, Threads: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	require.NotNil(t, s.db, "a directory with partitions starts DuckDB at Open")
+	var bodies []string
+	for r, err := range s.Select(t.Context(), eventstore.SelectParams{Selector: sel}) {
+		require.NoError(t, err)
+		bodies = append(bodies, r.Body)
+	}
+	require.Equal(t, []string{"first"}, bodies)
 }
 
 func TestCheckpointThreshold(t *testing.T) {

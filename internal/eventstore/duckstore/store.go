@@ -68,8 +68,12 @@ type Store struct {
 	logger   *slog.Logger
 	metrics  *metrics
 	unlock   func() error
-	db       *sql.DB
 	rowGroup int
+
+	// db is DuckDB, nil until startDB; dsn and maxConns configure it.
+	dsn      string
+	maxConns int
+	db       *sql.DB
 
 	// wmu serialises writers: Append, ApplyRetention and Close. Only a
 	// writer changes the partition set, stream bookkeeping and the fields
@@ -179,42 +183,35 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 	// fetch the other columns of the winners; the default, 50, is smaller
 	// than most pages.
 	cfg.Set("late_materialization_max_rows", strconv.Itoa(maxPage))
-	connector, err := duckdb.NewConnector(":memory:?"+cfg.Encode(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("open duckdb: %w", err)
-	}
-	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(opts.MaxConns + 1) // +1 for the writer
-	db.SetMaxIdleConns(opts.MaxConns + 1)
-	defer func() {
-		if err != nil {
-			_ = db.Close() // the open error matters more
-		}
-	}()
-	wconn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connect writer: %w", err)
-	}
-
 	s := &Store{
 		dir:      opts.Dir,
 		logger:   logger,
 		unlock:   unlock,
-		db:       db,
+		dsn:      ":memory:?" + cfg.Encode(),
+		maxConns: opts.MaxConns,
 		rowGroup: rowGroupSize(opts.MemoryLimit),
-		wconn:    wconn,
 		nextGen:  maxGen + 1,
 		live:     map[int64]*partition{},
 		streams:  map[string]*stream{},
 		byKind:   map[event.Kind][]*stream{},
 	}
+	if len(files) > 0 {
+		if err := s.startDB(ctx); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				_ = s.stopDB() // the open error matters more
+			}
+		}()
+	}
 	var maxSeq uint64
 	for _, f := range files {
 		p := newPartition(opts.Dir, f.day, f.gen)
-		if err := p.attach(ctx, wconn, s.rowGroup); err != nil {
+		if err := p.attach(ctx, s.wconn, s.rowGroup); err != nil {
 			return nil, err
 		}
-		seq, err := p.load(ctx, wconn, s.intern)
+		seq, err := p.load(ctx, s.wconn, s.intern)
 		if err != nil {
 			return nil, err
 		}
@@ -230,8 +227,46 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 		return nil, err
 	}
 	logger.Info("event store opened", "dir", opts.Dir, "partitions", len(s.parts), "streams", len(s.streams),
-		"memory_limit", opts.MemoryLimit, "threads", opts.Threads)
+		"memory_limit", opts.MemoryLimit, "threads", opts.Threads, "duckdb_started", s.db != nil)
 	return s, nil
+}
+
+// startDB starts DuckDB and connects the writer. Open does this when the
+// directory holds partitions; otherwise the first partition created does
+// (livePartition), so that a Lookout that never receives an event does not
+// pay for DuckDB: its catalog and code pages cost about 25 MiB of resident
+// memory. Every query reaches DuckDB through a partition, and partitions
+// are published under mu after db is set, so a query never sees a nil db.
+// The caller holds wmu, or has the store to itself.
+func (s *Store) startDB(ctx context.Context) (err error) {
+	connector, err := duckdb.NewConnector(s.dsn, nil)
+	if err != nil {
+		return fmt.Errorf("open duckdb: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(s.maxConns + 1) // +1 for the writer
+	db.SetMaxIdleConns(s.maxConns + 1)
+	wconn, err := db.Conn(ctx)
+	if err != nil {
+		_ = db.Close() // the connect error matters more
+		return fmt.Errorf("connect writer: %w", err)
+	}
+	s.mu.Lock()
+	s.db, s.wconn = db, wconn
+	s.mu.Unlock()
+	return nil
+}
+
+// stopDB closes the writer's connection and DuckDB, if started.
+func (s *Store) stopDB() error {
+	if s.db == nil {
+		return nil
+	}
+	err := errors.Join(s.wconn.Close(), s.db.Close())
+	if err != nil {
+		err = fmt.Errorf("close duckdb: %w", err)
+	}
+	return err
 }
 
 // intern returns the stream of kind k with labels ls, adding it if new.
@@ -305,10 +340,7 @@ func (s *Store) Close() error {
 		}
 	}
 	s.metrics.unregister()
-	err := errors.Join(s.wconn.Close(), s.db.Close())
-	if err != nil {
-		err = fmt.Errorf("close duckdb: %w", err)
-	}
+	err := s.stopDB()
 	if uerr := s.unlock(); uerr != nil {
 		err = errors.Join(err, uerr)
 	}

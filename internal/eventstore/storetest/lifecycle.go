@@ -212,6 +212,40 @@ func testConcurrent(t *testing.T, open OpenFunc) {
 	}
 }
 
+// testEmpty checks that a store nothing was appended to answers every
+// query with no data and no error, and that retention on it is a no-op.
+func testEmpty(t *testing.T, open OpenFunc) {
+	s, _ := openEmpty(t, open)
+	sel := eventstore.Selector{Kind: event.KindLog, Start: fixtureStart, End: fixtureEnd, Matchers: []*labels.Matcher{matcher(t, "app", "=~", ".*")}}
+	bg := context.Background()
+	recs, err := trySelect(t, s, eventstore.SelectParams{Selector: sel, Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, recs)
+	recs, err = trySelect(t, s, eventstore.SelectParams{Selector: sel, Direction: eventstore.Forward})
+	require.NoError(t, err)
+	require.Empty(t, recs)
+	series, err := s.Aggregate(bg, eventstore.AggregateParams{Selector: sel, Op: eventstore.AggCount, Step: int64(time.Hour), GroupBy: []string{"app"}})
+	require.NoError(t, err)
+	require.Empty(t, series)
+	ls, err := s.Series(bg, sel.Kind, sel.Start, sel.End, sel.Matchers)
+	require.NoError(t, err)
+	require.Empty(t, ls)
+	names, err := s.LabelNames(bg, sel.Kind, sel.Start, sel.End, nil)
+	require.NoError(t, err)
+	require.Empty(t, names)
+	values, err := s.LabelValues(bg, sel.Kind, "app", sel.Start, sel.End, nil)
+	require.NoError(t, err)
+	require.Empty(t, values)
+	stats, err := s.Stats(bg, sel)
+	require.NoError(t, err)
+	require.Equal(t, eventstore.Stats{}, stats)
+	res, err := s.ApplyRetention(bg, time.Unix(0, fixtureEnd), eventstore.Retention{Default: time.Hour, MaxBytes: 1})
+	require.NoError(t, err)
+	require.Zero(t, res.Deleted)
+	require.Zero(t, s.Size())
+	require.NoError(t, s.Close())
+}
+
 // testClosed checks that every method fails with ErrClosed after Close and
 // that Close is idempotent.
 func testClosed(t *testing.T, open OpenFunc) {

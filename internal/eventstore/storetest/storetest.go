@@ -52,6 +52,7 @@ func Run(t *testing.T, open OpenFunc, opts ...Option) {
 		name string
 		fn   func(t *testing.T, open OpenFunc)
 	}{
+		{"Empty", testEmpty},
 		{"Select", testSelect},
 		{"SelectRoundTrip", testRoundTrip},
 		{"SelectEqualTimes", testEqualTimes},
