@@ -25,6 +25,7 @@ import (
 	"github.com/lookout-dev/lookout/internal/buildinfo"
 	"github.com/lookout-dev/lookout/internal/health"
 	"github.com/lookout-dev/lookout/internal/ingest/admission"
+	"github.com/lookout-dev/lookout/internal/ingest/remotewrite"
 	"github.com/lookout-dev/lookout/internal/selfobs"
 	"github.com/lookout-dev/lookout/internal/ui"
 )
@@ -152,7 +153,7 @@ func (a *App) mainHandler(router http.Handler) http.Handler {
 	mux.HandleFunc("PUT /-/reload", a.handleReload)
 	mux.Handle("GET /health", health.Handler(buildinfo.Version, a.healthChecks()))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: a.reg}))
-	mux.Handle("POST /api/v1/write", a.guard(rwContentType(router), "remote_write", http.StatusServiceUnavailable))
+	mux.Handle("POST /api/v1/write", a.guard(rwContentType(remotewrite.New(a.store, router, remotewrite.Options{Logger: a.logger.With("component", "api")})), "remote_write", http.StatusServiceUnavailable))
 	mux.Handle("POST /api/v1/otlp/v1/metrics", a.guard(otlpStatus(router), "otlp_http", http.StatusTooManyRequests))
 	mux.HandleFunc("GET /api/v1/notifications", a.handleNotifications)
 	// Go's profiler, as Prometheus serves it, behind the same authentication.
