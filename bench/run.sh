@@ -172,6 +172,7 @@ measure() {
   data=$dir/data
   mkdir -p "$dir"
   log "$name: starting"
+  if [[ $name == lookout ]]; then evict_page_cache "$LOOKOUT_BIN"; else evict_page_cache "$PROM_BIN"; fi
   t0=$(now)
   "start_$name" "$dir" "$data"
   if ! wait_ready; then
