@@ -10,13 +10,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -52,6 +56,13 @@ type Store struct {
 
 	mu sync.RWMutex
 	db *tsdb.DB
+
+	// The exemplar ring is sized only once an exemplar arrives (see
+	// sizeExemplars). cfg is the config last applied, which resizing
+	// applies again.
+	exemplarsMu   sync.Mutex
+	exemplarsUsed atomic.Bool
+	cfg           *promconfig.Config
 }
 
 // New returns a Store that is not open yet.
@@ -105,11 +116,17 @@ func (s *Store) Open(cfg *promconfig.Config) error {
 	if err != nil {
 		return fmt.Errorf("open metrics store in %s: %w", dir, err)
 	}
-	if cfg != nil {
-		if err := db.ApplyConfig(s.withExemplars(cfg)); err != nil {
-			_ = db.Close() // The config error is the one worth reporting.
-			return fmt.Errorf("apply storage config: %w", err)
-		}
+	if cfg == nil {
+		cfg = &promconfig.Config{}
+	}
+	// The ring had its full size for the WAL replay. If the replay put no
+	// exemplar in it, it shrinks to nothing until one arrives: most
+	// metrics carry none, and the ring costs about 64 bytes per slot.
+	s.exemplarsUsed.Store(s.holdsExemplars(db))
+	s.cfg = cfg
+	if err := db.ApplyConfig(s.withExemplars(cfg)); err != nil {
+		_ = db.Close() // The config error is the one worth reporting.
+		return fmt.Errorf("apply storage config: %w", err)
 	}
 	s.mu.Lock()
 	s.db = db
@@ -117,23 +134,65 @@ func (s *Store) Open(cfg *promconfig.Config) error {
 	return nil
 }
 
+// holdsExemplars reports whether db's exemplar storage holds any exemplar.
+func (s *Store) holdsExemplars(db *tsdb.DB) bool {
+	if s.opts.MaxExemplars <= 0 {
+		return false
+	}
+	q, err := db.ExemplarQuerier(context.Background())
+	if err != nil {
+		return true // keep the ring; it only costs memory
+	}
+	res, err := q.Select(math.MinInt64, math.MaxInt64, []*labels.Matcher{labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".*")})
+	return err != nil || len(res) > 0
+}
+
+// sizeExemplars gives the exemplar ring its configured size, before the
+// first exemplar is appended.
+func (s *Store) sizeExemplars() {
+	if s.exemplarsUsed.Load() {
+		return
+	}
+	s.exemplarsMu.Lock()
+	defer s.exemplarsMu.Unlock()
+	if s.exemplarsUsed.Load() {
+		return
+	}
+	s.exemplarsUsed.Store(true)
+	if db := s.get(); db != nil && s.cfg != nil {
+		if err := db.ApplyConfig(s.withExemplars(s.cfg)); err != nil {
+			s.opts.Logger.Error("size exemplar storage", "err", err)
+		}
+	}
+}
+
 // ApplyConfig applies the reloadable parts of Prometheus' storage section
 // (out-of-order window, retention overrides, exemplar limits).
 func (s *Store) ApplyConfig(cfg *promconfig.Config) error {
+	s.exemplarsMu.Lock()
+	defer s.exemplarsMu.Unlock()
 	if db := s.get(); db != nil {
-		return db.ApplyConfig(s.withExemplars(cfg))
+		if err := db.ApplyConfig(s.withExemplars(cfg)); err != nil {
+			return err
+		}
+		s.cfg = cfg
 	}
 	return nil
 }
 
 // withExemplars returns cfg with the exemplar limit filled in when the
-// config leaves it out: the TSDB requires it once exemplars are enabled.
+// config leaves it out (the TSDB requires it once exemplars are enabled),
+// and with a limit of 0 while no exemplar has arrived.
 func (s *Store) withExemplars(cfg *promconfig.Config) *promconfig.Config {
-	if cfg.StorageConfig.ExemplarsConfig != nil {
-		return cfg
-	}
 	c := *cfg
-	c.StorageConfig.ExemplarsConfig = &promconfig.ExemplarsConfig{MaxExemplars: s.opts.MaxExemplars}
+	ec := promconfig.ExemplarsConfig{MaxExemplars: s.opts.MaxExemplars}
+	if cfg.StorageConfig.ExemplarsConfig != nil {
+		ec = *cfg.StorageConfig.ExemplarsConfig
+	}
+	if !s.exemplarsUsed.Load() {
+		ec.MaxExemplars = 0
+	}
+	c.StorageConfig.ExemplarsConfig = &ec
 	return &c
 }
 
@@ -205,6 +264,9 @@ func (s *Store) ExemplarQuerier(ctx context.Context) (storage.ExemplarQuerier, e
 // handler still needs it; everything else uses AppenderV2.
 func (s *Store) Appender(ctx context.Context) storage.Appender {
 	if db := s.get(); db != nil {
+		if !s.exemplarsUsed.Load() && s.opts.MaxExemplars > 0 {
+			return exemplarAppender{db.Appender(ctx), s}
+		}
 		return db.Appender(ctx)
 	}
 	return notReadyAppender{}
@@ -213,9 +275,36 @@ func (s *Store) Appender(ctx context.Context) storage.Appender {
 // AppenderV2 implements storage.AppendableV2.
 func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 {
 	if db := s.get(); db != nil {
+		if !s.exemplarsUsed.Load() && s.opts.MaxExemplars > 0 {
+			return exemplarAppenderV2{db.AppenderV2(ctx), s}
+		}
 		return db.AppenderV2(ctx)
 	}
 	return notReadyAppenderV2{}
+}
+
+// exemplarAppender sizes the exemplar ring before the first exemplar.
+type exemplarAppender struct {
+	storage.Appender
+	s *Store
+}
+
+func (a exemplarAppender) AppendExemplar(ref storage.SeriesRef, l labels.Labels, e exemplar.Exemplar) (storage.SeriesRef, error) {
+	a.s.sizeExemplars()
+	return a.Appender.AppendExemplar(ref, l, e)
+}
+
+// exemplarAppenderV2 sizes the exemplar ring before the first exemplar.
+type exemplarAppenderV2 struct {
+	storage.AppenderV2
+	s *Store
+}
+
+func (a exemplarAppenderV2) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AOptions) (storage.SeriesRef, error) {
+	if len(opts.Exemplars) > 0 {
+		a.s.sizeExemplars()
+	}
+	return a.AppenderV2.Append(ref, ls, st, t, v, h, fh, opts)
 }
 
 // CleanTombstones implements the Prometheus API's TSDBAdminStats.
