@@ -197,11 +197,7 @@ func (h *V1) write(ctx context.Context, msg []byte) (err error) {
 	defer h.builders.Put(sb)
 
 	for len(msg) > 0 {
-		field, wire, n := tag(msg)
-		if n <= 0 || wire != wireBytes {
-			return errFallback
-		}
-		body, rest, ok := lenPrefixed(msg[n:])
+		field, body, rest, ok := bytesField(msg)
 		if !ok {
 			return errFallback
 		}
@@ -231,11 +227,7 @@ func appendSeries(app storage.Appender, sb *labels.ScratchBuilder, ts []byte, ma
 	sb.Reset()
 	var samples [][]byte
 	for rest := ts; len(rest) > 0; {
-		field, wire, n := tag(rest)
-		if n <= 0 || wire != wireBytes {
-			return errFallback
-		}
-		body, next, ok := lenPrefixed(rest[n:])
+		field, body, next, ok := bytesField(rest)
 		if !ok {
 			return errFallback
 		}
@@ -278,11 +270,7 @@ func appendSeries(app storage.Appender, sb *labels.ScratchBuilder, ts []byte, ma
 // label decodes a Label message. The strings point into msg.
 func label(msg []byte) (name, value string, ok bool) {
 	for len(msg) > 0 {
-		field, wire, n := tag(msg)
-		if n <= 0 || wire != wireBytes {
-			return "", "", false
-		}
-		body, rest, ok := lenPrefixed(msg[n:])
+		field, body, rest, ok := bytesField(msg)
 		if !ok {
 			return "", "", false
 		}
@@ -337,14 +325,22 @@ func tag(b []byte) (field uint64, wire uint8, n int) {
 	return k >> 3, uint8(k & 7), n
 }
 
-// lenPrefixed splits a length-delimited field's bytes from the rest.
-func lenPrefixed(b []byte) (body, rest []byte, ok bool) {
-	l, n := binary.Uvarint(b)
-	if n <= 0 || l > uint64(len(b)-n) {
-		return nil, nil, false
+// bytesField decodes the length-delimited field at the start of b: its
+// number, its bytes and what follows. ok is false for any other wire type
+// and for a malformed field. Every field the fast path reads in
+// WriteRequest, TimeSeries and Label is length-delimited.
+func bytesField(b []byte) (field uint64, body, rest []byte, ok bool) {
+	field, wire, n := tag(b)
+	if n <= 0 || wire != wireBytes {
+		return 0, nil, nil, false
 	}
-	end := n + int(l)
-	return b[n:end], b[end:], true
+	l, m := binary.Uvarint(b[n:])
+	if m <= 0 || l > uint64(len(b)-n-m) {
+		return 0, nil, nil, false
+	}
+	start := n + m
+	end := start + int(l)
+	return field, b[start:end], b[end:], true
 }
 
 // unsafeString shares b's bytes. ScratchBuilder.Labels copies them (the
