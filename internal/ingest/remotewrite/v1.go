@@ -188,7 +188,7 @@ const (
 func (h *V1) write(ctx context.Context, msg []byte) (err error) {
 	app := h.app.Appender(ctx)
 	defer func() {
-		if err != nil && errors.Is(err, errFallback) {
+		if errors.Is(err, errFallback) {
 			_ = app.Rollback() // the replay reports what went wrong
 		}
 	}()
@@ -222,10 +222,11 @@ func (h *V1) write(ctx context.Context, msg []byte) (err error) {
 	return app.Commit()
 }
 
-// appendSeries appends one TimeSeries message.
+// appendSeries appends one TimeSeries message. Labels may come after
+// samples on the wire, so it reads the message twice: the labels first,
+// then the samples, whose fields the first pass has already checked.
 func appendSeries(app storage.Appender, sb *labels.ScratchBuilder, ts []byte, maxTime int64) error {
 	sb.Reset()
-	var samples [][]byte
 	for rest := ts; len(rest) > 0; {
 		field, body, next, ok := bytesField(rest)
 		if !ok {
@@ -240,7 +241,6 @@ func appendSeries(app storage.Appender, sb *labels.ScratchBuilder, ts []byte, ma
 			}
 			sb.Add(name, value)
 		case fieldSamples:
-			samples = append(samples, body)
 		default: // exemplars, histograms, unknown fields
 			return errFallback
 		}
@@ -254,8 +254,13 @@ func appendSeries(app storage.Appender, sb *labels.ScratchBuilder, ts []byte, ma
 		return errFallback
 	}
 	var ref storage.SeriesRef
-	for _, s := range samples {
-		t, v, ok := sample(s)
+	for rest := ts; len(rest) > 0; {
+		field, body, next, _ := bytesField(rest)
+		rest = next
+		if field != fieldSamples {
+			continue
+		}
+		t, v, ok := sample(body)
 		if !ok || t > maxTime {
 			return errFallback
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/tsdb/tsdbutil"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // now is the clock of every handler under test, so that the future-sample
@@ -132,6 +133,27 @@ func floats(ts ...int64) []prompb.Sample {
 	return out
 }
 
+// samplesFirst encodes a WriteRequest with one series whose sample field
+// comes before its label field, which protobuf allows and generated
+// encoders never write.
+func samplesFirst(t int64, name string) []byte {
+	var smp, lbl, ts, wr []byte
+	smp = protowire.AppendTag(smp, 1, protowire.Fixed64Type)
+	smp = protowire.AppendFixed64(smp, math.Float64bits(2.5))
+	smp = protowire.AppendTag(smp, 2, protowire.VarintType)
+	smp = protowire.AppendVarint(smp, uint64(t))
+	lbl = protowire.AppendTag(lbl, 1, protowire.BytesType)
+	lbl = protowire.AppendString(lbl, "__name__")
+	lbl = protowire.AppendTag(lbl, 2, protowire.BytesType)
+	lbl = protowire.AppendString(lbl, name)
+	ts = protowire.AppendTag(ts, 2, protowire.BytesType)
+	ts = protowire.AppendBytes(ts, smp)
+	ts = protowire.AppendTag(ts, 1, protowire.BytesType)
+	ts = protowire.AppendBytes(ts, lbl)
+	wr = protowire.AppendTag(wr, 1, protowire.BytesType)
+	return protowire.AppendBytes(wr, ts)
+}
+
 // TestMatchesPrometheus sends the same requests, in order, to Prometheus'
 // handler alone and to the fast path in front of it, and checks that the
 // answers and the stored data agree, and which requests the fast path took
@@ -164,6 +186,7 @@ func TestMatchesPrometheus(t *testing.T) {
 		{name: "content type naming 1.0", body: encode(t, &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{Labels: series("ct"), Samples: floats(t0)}}}),
 			header: map[string]string{"Content-Type": "application/x-protobuf;proto=prometheus.WriteRequest"}, fast: true},
 		{name: "empty request", body: encode(t, &prompb.WriteRequest{}), fast: true},
+		{name: "samples before labels", body: snappy.Encode(nil, samplesFirst(t0, "reordered")), fast: true},
 		{name: "histogram", body: encode(t, withHistogram)},
 		{name: "exemplar", body: encode(t, withExemplar)},
 		{name: "out of order", body: encode(t, &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
@@ -196,6 +219,7 @@ func TestMatchesPrometheus(t *testing.T) {
 	}
 	// The stores hold data, so the comparisons above compared something.
 	require.Contains(t, dump(t, fast.db), fmt.Sprintf(`{__name__="http_requests_total", code="200", zone="eu"} %d 0.5`, t0))
+	require.Contains(t, dump(t, fast.db), fmt.Sprintf(`{__name__="reordered"} %d 2.5`, t0))
 }
 
 // TestLabelsOwnStorage checks that the series the TSDB keeps do not point
@@ -254,6 +278,7 @@ func FuzzDecode(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(b)
 	}
+	f.Add(samplesFirst(t0, "reordered"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		rec := &recorder{}
 		h := New(&recordingAppendable{rec}, http.NotFoundHandler(), Options{Now: func() time.Time { return now }})
