@@ -264,7 +264,7 @@ func (s *Store) ExemplarQuerier(ctx context.Context) (storage.ExemplarQuerier, e
 // handler still needs it; everything else uses AppenderV2.
 func (s *Store) Appender(ctx context.Context) storage.Appender {
 	if db := s.get(); db != nil {
-		if !s.exemplarsUsed.Load() && s.opts.MaxExemplars > 0 {
+		if s.exemplarsPending() {
 			return exemplarAppender{db.Appender(ctx), s}
 		}
 		return db.Appender(ctx)
@@ -275,12 +275,18 @@ func (s *Store) Appender(ctx context.Context) storage.Appender {
 // AppenderV2 implements storage.AppendableV2.
 func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 {
 	if db := s.get(); db != nil {
-		if !s.exemplarsUsed.Load() && s.opts.MaxExemplars > 0 {
+		if s.exemplarsPending() {
 			return exemplarAppenderV2{db.AppenderV2(ctx), s}
 		}
 		return db.AppenderV2(ctx)
 	}
 	return notReadyAppenderV2{}
+}
+
+// exemplarsPending reports whether exemplars are on but the ring is not
+// sized yet: then appenders are wrapped to size it first.
+func (s *Store) exemplarsPending() bool {
+	return s.opts.MaxExemplars > 0 && !s.exemplarsUsed.Load()
 }
 
 // exemplarAppender sizes the exemplar ring before the first exemplar.
