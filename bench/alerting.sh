@@ -154,6 +154,7 @@ start_lookout() {
   local dir=$1 cfg=$2 p
   p=$(free_port)
   API_URL=http://127.0.0.1:$p
+  evict_page_cache "$LOOKOUT_BIN"
   $RUN "$LOOKOUT_BIN" server --config "$cfg" --data-dir "$dir/data" --listen "127.0.0.1:$p" \
     --otlp-grpc-listen off --otlp-http-listen off >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
@@ -163,6 +164,7 @@ start_prometheus() {
   local dir=$1 cfg=$2 p
   p=$(free_port)
   API_URL=http://127.0.0.1:$p
+  evict_page_cache "$PROM_BIN"
   $RUN "$PROM_BIN" --config.file="$cfg" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$p" --web.enable-remote-write-receiver >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
@@ -172,6 +174,7 @@ start_alertmanager() {
   local dir=$1 cfg=$2 p
   p=$(free_port)
   API_URL=http://127.0.0.1:$p
+  evict_page_cache "$AM_BIN"
   # An empty cluster.listen-address turns the gossip listener (0.0.0.0:9094 by default) off.
   $RUN "$AM_BIN" --config.file="$cfg" --storage.path="$dir/data" \
     --web.listen-address="127.0.0.1:$p" --cluster.listen-address= >"$dir/server.log" 2>&1 &

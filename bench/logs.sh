@@ -121,6 +121,7 @@ start_lookout() {
   READY_PATH=/-/ready
   # No self-scrape: the server's own metrics would share the disk and the CPU being measured.
   printf 'metrics:\n  self_scrape: false\n' >"$dir/lookout.yml"
+  evict_page_cache "$BIN"
   $RUN "$BIN" server --config "$dir/lookout.yml" --data-dir "$data" --listen "127.0.0.1:$p" \
     --otlp-grpc-listen off --otlp-http-listen off >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
@@ -134,6 +135,7 @@ start_loki() {
   VERSION="Loki $LOKI_RELEASE (module $LOKI_MODULE_VERSION, chunk_encoding $LOKI_CHUNK_ENCODING)"
   API_URL=http://127.0.0.1:$p1
   READY_PATH=/ready
+  evict_page_cache "$BIN"
   LOKI_DATA=$data LOKI_HTTP_PORT=$p1 LOKI_GRPC_PORT=$p2 $RUN "$BIN" -config.file="$ROOT/bench/loki.yml" \
     -config.expand-env=true >"$dir/server.log" 2>&1 &
   SERVER_PID=$!

@@ -105,6 +105,7 @@ start_lookout() {
   # samples stamped "now" in the head, and the TSDB would then refuse the load's older samples
   # as out of bounds.
   printf 'metrics:\n  self_scrape: false\n' >"$dir/lookout.yml"
+  evict_page_cache "$BIN"
   $RUN "$BIN" server --config "$dir/lookout.yml" --data-dir "$data" --listen "127.0.0.1:$p1" \
     --otlp-grpc-listen "127.0.0.1:$p2" --otlp-http-listen "127.0.0.1:$p3" >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
@@ -118,6 +119,7 @@ start_prometheus() {
   API_URL=http://127.0.0.1:$p
   WRITE_URL=$API_URL/api/v1/write
   printf 'global:\n  scrape_interval: 1h\n  evaluation_interval: 1h\n' >"$dir/prometheus.yml"
+  evict_page_cache "$BIN"
   $RUN "$BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$data" \
     --web.listen-address="127.0.0.1:$p" --web.enable-remote-write-receiver >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
@@ -172,7 +174,6 @@ measure() {
   data=$dir/data
   mkdir -p "$dir"
   log "$name: starting"
-  if [[ $name == lookout ]]; then evict_page_cache "$LOOKOUT_BIN"; else evict_page_cache "$PROM_BIN"; fi
   t0=$(now)
   "start_$name" "$dir" "$data"
   if ! wait_ready; then
