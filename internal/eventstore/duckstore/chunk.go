@@ -3,7 +3,7 @@ package duckstore
 /*
 // go-duckdb's bindings link with -rdynamic, for extensions loaded at run
 // time. Lookout loads none (autoload_known_extensions is off), and
-// exporting DuckDB's 54,000 symbols costs about 6 MiB of resident memory
+// exporting DuckDB's 54,000 symbols costs about 5 MiB of resident memory
 // at start, when the dynamic linker reads the symbol table. The last
 // export flag on the linker's command line wins.
 #cgo LDFLAGS: -Wl,--no-export-dynamic

@@ -234,7 +234,7 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 // startDB starts DuckDB and connects the writer. Open does this when the
 // directory holds partitions; otherwise the first partition created does
 // (livePartition), so that a Lookout that never receives an event does not
-// pay for DuckDB: its catalog and code pages cost about 25 MiB of resident
+// pay for DuckDB: its catalog and code pages cost about 20 MiB of resident
 // memory. Every query reaches DuckDB through a partition, and partitions
 // are published under mu after db is set, so a query never sees a nil db.
 // The caller holds wmu, or has the store to itself.
