@@ -9,6 +9,8 @@
 #   SYSTEMS="lookout loki"        which servers to measure, in order (the first is the ratios' numerator)
 #   LINES=10000000                lines in total: JSON app logs and nginx access logs
 #   NGINX_SHARE=0.3 SEED=1        share of nginx lines; generator seed
+#   MODEL=requests                generator model: requests (a request logs several lines with one
+#                                 request_id) or lines (each line its own request; runs before 2026-11-23)
 #   WINDOW=2h                     the lines' timestamps spread over this window ending at the start of the run
 #   FORMAT=proto                  push encoding: proto (snappy protobuf, as Promtail/Alloy) or json
 #   BATCH=1000 STREAMS=4 CONCURRENCY=4   lines per push, streams per file, pushes in flight
@@ -35,6 +37,7 @@ SYSTEMS=${SYSTEMS:-"lookout loki"}
 LINES=${LINES:-10000000}
 NGINX_SHARE=${NGINX_SHARE:-0.3}
 SEED=${SEED:-1}
+MODEL=${MODEL:-requests}
 WINDOW=${WINDOW:-2h}
 FORMAT=${FORMAT:-proto}
 BATCH=${BATCH:-1000}
@@ -336,8 +339,8 @@ main() {
   done
   ((${#measured[@]} > 0)) || { log "nothing to measure"; exit 1; }
 
-  log "generating $LINES lines (seed $SEED) in $LOGS"
-  "$LG" gen -dir "$LOGS" -lines "$LINES" -nginx-share "$NGINX_SHARE" -seed "$SEED" -window "$WINDOW" >"$LOGS/gen.json"
+  log "generating $LINES lines (seed $SEED, model $MODEL) in $LOGS"
+  "$LG" gen -dir "$LOGS" -lines "$LINES" -nginx-share "$NGINX_SHARE" -seed "$SEED" -window "$WINDOW" -model "$MODEL" >"$LOGS/gen.json"
   NEEDLE=$(jq -r .needle "$LOGS/gen.json")
   local start_ns end_ns
   start_ns=$(jq -r .start_ns "$LOGS/gen.json")
@@ -346,7 +349,7 @@ main() {
   Q_START=$((start_ns - 60000000000))
   Q_END=$((end_ns + 60000000000))
   COUNT_RANGE="$(((Q_END - Q_START) / 1000000000))s"
-  log "generated $(jq -c '{lines, bytes, needle, seconds}' "$LOGS/gen.json")"
+  log "generated $(jq -c '{lines, bytes, model, needle, needle_lines, seconds}' "$LOGS/gen.json")"
 
   wait_quiet
   log "raw-file baseline: grep -F and zstd -$ZSTD_LEVEL"
@@ -355,7 +358,8 @@ main() {
   if $RUN "$LG" baseline "${base[@]}" -needle "$NEEDLE" -lines "$LINES" -zstd-level "$ZSTD_LEVEL" \
     -runs "$QUERY_RUNS" >"$LOGS/baseline.json" 2>"$LOGS/baseline.log"; then
     log "baseline: $(jq -c '{grep_count, grep_ms: .grep.median_ms, zstd_ratio, zstd_mb_per_cpu_second: .zstd.mb_per_cpu_second}' "$LOGS/baseline.json")"
-    [[ $(jq -r .grep_count "$LOGS/baseline.json") == 1 ]] || log "the needle is on $(jq -r .grep_count "$LOGS/baseline.json") lines, not 1"
+    [[ $(jq -r .grep_count "$LOGS/baseline.json") == $(jq -r .needle_lines "$LOGS/gen.json") ]] ||
+      log "grep finds the needle on $(jq -r .grep_count "$LOGS/baseline.json") lines, the generator wrote it on $(jq -r .needle_lines "$LOGS/gen.json")"
   else
     log "baseline failed: $(tail -2 "$LOGS/baseline.log")"
   fi
@@ -373,7 +377,7 @@ main() {
   stamp=$(date -u +%Y-%m-%d-%H%M%S)
   out=$RESULTS/logs-$stamp.json
   "$LG" report -gen "$LOGS/gen.json" -baseline "$LOGS/baseline.json" "${args[@]}" -out "$out" \
-    -note "lines=$LINES nginx_share=$NGINX_SHARE seed=$SEED window=$WINDOW format=$FORMAT batch=$BATCH streams_per_file=$STREAMS concurrency=$CONCURRENCY query_runs=$QUERY_RUNS max_data_points=$MAX_DATA_POINTS" \
+    -note "lines=$LINES model=$MODEL nginx_share=$NGINX_SHARE seed=$SEED window=$WINDOW format=$FORMAT batch=$BATCH streams_per_file=$STREAMS concurrency=$CONCURRENCY query_runs=$QUERY_RUNS max_data_points=$MAX_DATA_POINTS" \
     -note "nice level of servers and tools: $NICE; servers ran one at a time on the same machine, each with a fresh data dir; the pusher ran on the same cores" \
     -note "disk = the server's files after the push, the flush (Loki: POST /flush) and a quiet period, without write-ahead logs (wal/ dirs)" \
     | tee "${out%.json}.md"

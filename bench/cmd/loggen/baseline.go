@@ -28,7 +28,7 @@ type baselineResult struct {
 	RawBytes    int64    `json:"raw_bytes"`
 	Lines       int64    `json:"lines"`
 	Needle      string   `json:"needle"`
-	GrepCount   int      `json:"grep_count"` // lines holding the needle: must be 1
+	GrepCount   int      `json:"grep_count"` // lines holding the needle: the generator's needle_lines
 	Grep        timing   `json:"grep"`
 	ZstdLevel   int      `json:"zstd_level"`
 	ZstdBytes   int64    `json:"zstd_bytes"`

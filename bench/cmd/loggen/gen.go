@@ -34,9 +34,11 @@ type genResult struct {
 	Files        []genFile `json:"files"`
 	StartNS      int64     `json:"start_ns"`
 	EndNS        int64     `json:"end_ns"`
-	Needle       string    `json:"needle"`         // a request_id that occurs on exactly one line
-	NeedleLine   int       `json:"needle_line"`    // its 1-based line number in app.log
-	NeedleTimeNS int64     `json:"needle_time_ns"` // and its timestamp
+	Model        string    `json:"model"`
+	Needle       string    `json:"needle"`         // a request_id: it is on NeedleLines lines of app.log and nowhere else
+	NeedleLines  int       `json:"needle_lines"`   // how many
+	NeedleLine   int       `json:"needle_line"`    // the 1-based line number in app.log of its first line
+	NeedleTimeNS int64     `json:"needle_time_ns"` // and that line's timestamp
 	Seconds      float64   `json:"seconds"`
 }
 
@@ -48,11 +50,16 @@ func runGen(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed: the same seed, -lines and -end give byte-identical files")
 	endFlag := fs.String("end", "", "timestamp of the last line, RFC 3339 (default: now, to the second)")
 	window := fs.Duration("window", 2*time.Hour, "the lines' timestamps spread evenly over this window ending at -end")
+	model := fs.String("model", modelRequests, "requests: each request logs several app lines sharing its id, from clients with a fixed address, browser and user; "+
+		"lines: every line an independent request (the generator before requests, kept to reproduce older results)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *lines < 1 || *nginxShare < 0 || *nginxShare >= 1 || *window <= 0 {
 		return errors.New("want -lines ≥ 1, 0 ≤ -nginx-share < 1 and -window > 0")
+	}
+	if *model != modelRequests && *model != modelLines {
+		return fmt.Errorf("-model: want %s or %s, not %q", modelRequests, modelLines, *model)
 	}
 	end := time.Now().UTC().Truncate(time.Second)
 	if *endFlag != "" {
@@ -66,14 +73,21 @@ func runGen(ctx context.Context, args []string) error {
 	nNginx := int(math.Round(float64(*lines) * *nginxShare))
 	nApp := *lines - nNginx
 	start := end.Add(-*window)
-	res := genResult{Seed: *seed, Lines: *lines, StartNS: start.UnixNano(), EndNS: end.UnixNano()}
+	res := genResult{Seed: *seed, Model: *model, Lines: *lines, StartNS: start.UnixNano(), EndNS: end.UnixNano()}
 
 	g := newGenerator(*seed)
+	appLine, nginxLine := g.appLine, g.nginxLine
+	if *model == modelRequests {
+		appLine, nginxLine = g.requestAppLine, g.requestNginxLine
+	}
 	needleAt := nApp * 37 / 100
 	app, err := writeLines(ctx, filepath.Join(*dir, appFile), "json", nApp, start, *window, func(b []byte, i int, ts time.Time) []byte {
-		b, id := g.appLine(b, ts)
-		if i == needleAt {
-			res.Needle, res.NeedleLine, res.NeedleTimeNS = id, i+1, ts.UnixNano()
+		b, id, first := appLine(b, ts)
+		switch {
+		case i >= needleAt && res.Needle == "" && first:
+			res.Needle, res.NeedleLines, res.NeedleLine, res.NeedleTimeNS = id, 1, i+1, ts.UnixNano()
+		case res.Needle != "" && id == res.Needle:
+			res.NeedleLines++
 		}
 		return b
 	})
@@ -83,7 +97,7 @@ func runGen(ctx context.Context, args []string) error {
 	res.Files = append(res.Files, app)
 	if nNginx > 0 {
 		ng, err := writeLines(ctx, filepath.Join(*dir, nginxFile), "nginx", nNginx, start, *window, func(b []byte, _ int, ts time.Time) []byte {
-			return g.nginxLine(b, ts)
+			return nginxLine(b, ts)
 		})
 		if err != nil {
 			return err
@@ -210,6 +224,13 @@ type generator struct {
 	ipsApp     *rand.Zipf
 	ipsNginx   *rand.Zipf
 	ips        []string
+
+	// The requests model.
+	clients      []client
+	probes       []client
+	clientsApp   *rand.Zipf
+	clientsNginx *rand.Zipf
+	inflight     []*request
 }
 
 func newGenerator(seed uint64) *generator {
@@ -243,6 +264,26 @@ func newGenerator(seed uint64) *generator {
 	g.ids = rand.NewZipf(g.app, 1.05, 10, 999_999)
 	g.ipsApp = rand.NewZipf(g.app, 1.2, 5, uint64(len(g.ips)-1))
 	g.ipsNginx = rand.NewZipf(g.nginx, 1.2, 5, uint64(len(g.ips)-1))
+
+	// Clients: an address drawn as the lines model draws them (so that some share one, as
+	// behind a NAT), a browser, and a user.
+	uaPick := newPicker([]float64{15, 15, 15, 15, 15, 15, 3, 0, 0, 2})
+	users := rand.NewZipf(pool, 1.1, 3, 199_999)
+	ips := rand.NewZipf(pool, 1.2, 5, uint64(len(g.ips)-1))
+	g.clients = make([]client, 50_000)
+	for i := range g.clients {
+		g.clients[i] = client{ip: g.ips[ips.Uint64()], ua: userAgents[uaPick.pick(pool)], user: 10000 + users.Uint64()}
+	}
+	// Health checks and scrapes come from a few cluster addresses (the lines model's
+	// addresses 6 to 8 are 10.x ones), as the service account u_10000.
+	g.probes = []client{
+		{ip: g.ips[6], ua: userAgents[7], user: 10000},
+		{ip: g.ips[7], ua: userAgents[7], user: 10000},
+		{ip: g.ips[8], ua: userAgents[8], user: 10000},
+	}
+	g.clientsApp = rand.NewZipf(g.app, 1.1, 3, uint64(len(g.clients)-1))
+	g.clientsNginx = rand.NewZipf(g.nginx, 1.1, 3, uint64(len(g.clients)-1))
+	g.inflight = make([]*request, concurrentRequests)
 	return g
 }
 
@@ -334,17 +375,12 @@ func indexByte(s string, c byte) int {
 	return -1
 }
 
-// appLine appends one JSON application log line and returns it with its request_id.
-func (g *generator) appLine(b []byte, ts time.Time) ([]byte, string) {
+// appLine appends one JSON application log line, an independent request, and returns it with
+// its request_id.
+func (g *generator) appLine(b []byte, ts time.Time) ([]byte, string, bool) {
 	r := g.app
 	rt, status, dur := g.request(r)
-	var id [16]byte
-	for i := 0; i < 16; i += 8 {
-		v := r.Uint64()
-		for k := range 8 {
-			id[i+k] = byte(v >> (8 * k))
-		}
-	}
+	id := randomID(r)
 	level, msg := "info", infoMessages[r.IntN(len(infoMessages))]
 	switch {
 	case status >= 500:
@@ -365,9 +401,7 @@ func (g *generator) appLine(b []byte, ts time.Time) ([]byte, string) {
 	b = append(b, `","message":"`...)
 	b = append(b, msg...)
 	b = append(b, `","request_id":"`...)
-	start := len(b)
-	b = hex.AppendEncode(b, id[:])
-	idHex := string(b[start:])
+	b = append(b, id...)
 	b = append(b, `","user_id":"u_`...)
 	b = strconv.AppendUint(b, 10000+g.users.Uint64(), 10)
 	b = append(b, `","ip":"`...)
@@ -381,18 +415,41 @@ func (g *generator) appLine(b []byte, ts time.Time) ([]byte, string) {
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, math.Round(dur*100)/100, 'f', -1, 64)
 	b = append(b, '}')
-	return b, idHex
+	return b, id, true
 }
 
-// nginxLine appends one access line in nginx's "combined" format.
+// randomID draws a request id: 16 random bytes in hex.
+func randomID(r *rand.Rand) string {
+	var id [16]byte
+	for i := 0; i < 16; i += 8 {
+		v := r.Uint64()
+		for k := range 8 {
+			id[i+k] = byte(v >> (8 * k))
+		}
+	}
+	return hex.EncodeToString(id[:])
+}
+
+// nginxLine appends one access line in nginx's "combined" format, an independent request.
 func (g *generator) nginxLine(b []byte, ts time.Time) []byte {
 	r := g.nginx
 	rt, status, _ := g.request(r)
-	b = append(b, g.ips[g.ipsNginx.Uint64()]...)
-	b = append(b, " - "...)
+	ip := g.ips[g.ipsNginx.Uint64()]
+	user := uint64(0)
 	if r.IntN(50) == 0 {
+		user = uint64(10000 + r.IntN(5000))
+	}
+	return g.appendCombined(b, r, ts, rt, status, ip, "", user)
+}
+
+// appendCombined appends an access line in nginx's "combined" format; user 0 is "-". An empty
+// ua draws one from all the user agents (probe agents for health checks and scrapes).
+func (g *generator) appendCombined(b []byte, r *rand.Rand, ts time.Time, rt route, status int, ip, ua string, user uint64) []byte {
+	b = append(b, ip...)
+	b = append(b, " - "...)
+	if user != 0 {
 		b = append(b, "u_"...)
-		b = strconv.AppendInt(b, int64(10000+r.IntN(5000)), 10)
+		b = strconv.AppendUint(b, user, 10)
 	} else {
 		b = append(b, '-')
 	}
@@ -425,10 +482,143 @@ func (g *generator) nginxLine(b []byte, ts time.Time) []byte {
 	b = append(b, " \""...)
 	b = append(b, referers[r.IntN(len(referers))]...)
 	b = append(b, "\" \""...)
-	ua := userAgents[r.IntN(len(userAgents))]
-	if rt.fast {
-		ua = userAgents[7+r.IntN(2)]
+	if ua == "" {
+		ua = userAgents[r.IntN(len(userAgents))]
+		if rt.fast {
+			ua = userAgents[7+r.IntN(2)]
+		}
 	}
 	b = append(b, ua...)
 	return append(b, '"')
+}
+
+// Generator models.
+const (
+	modelRequests = "requests"
+	modelLines    = "lines"
+)
+
+// concurrentRequests is how many requests the app serves at once in the requests model: their
+// lines interleave in app.log.
+const concurrentRequests = 16
+
+// client is a visitor of the simulated shop: one address, one browser and one user for all its
+// requests.
+type client struct {
+	ip, ua string
+	user   uint64
+}
+
+// request is one request in flight in the requests model. Every line it logs carries its id,
+// user, address, method and path, as a structlog logger bound in a middleware does; only the
+// completion line carries status and duration.
+type request struct {
+	id     string
+	c      *client
+	rt     route
+	path   []byte
+	status int
+	dur    float64
+	left   int // lines still to log before the completion line
+}
+
+// progressMessages are what a request logs before it completes.
+var (
+	progressInfo  = []string{"cache hit", "cache miss, loaded from database", "session refreshed", "feature flag evaluated", "request started"}
+	progressDebug = []string{"query plan cached", "connection reused from pool", "token validated"}
+)
+
+func (g *generator) pickClient(r *rand.Rand, z *rand.Zipf, rt route) *client {
+	if rt.fast {
+		return &g.probes[r.IntN(len(g.probes))]
+	}
+	return &g.clients[z.Uint64()]
+}
+
+func (g *generator) newRequest() *request {
+	r := g.app
+	rt, status, dur := g.request(r)
+	q := &request{c: g.pickClient(r, g.clientsApp, rt), rt: rt, status: status, dur: dur}
+	q.id = randomID(r)
+	q.path = g.appendPath(nil, rt, r)
+	if !rt.fast && !rt.static {
+		for q.left < 6 && r.IntN(100) < 55 {
+			q.left++
+		}
+	}
+	return q
+}
+
+// requestAppLine appends the next line of one of the requests in flight and returns it with
+// the request's id, and whether it is the request's first line.
+func (g *generator) requestAppLine(b []byte, ts time.Time) ([]byte, string, bool) {
+	r := g.app
+	slot := r.IntN(len(g.inflight))
+	q := g.inflight[slot]
+	first := q == nil
+	if first {
+		q = g.newRequest()
+		g.inflight[slot] = q
+	}
+	var level, msg string
+	done := q.left == 0
+	if done {
+		g.inflight[slot] = nil
+		level, msg = "info", "request completed"
+		switch {
+		case q.status >= 500:
+			m := errorMessages[q.status]
+			level, msg = "error", m[r.IntN(len(m))]
+		case q.status >= 400:
+			m := warnMessages[q.status]
+			level, msg = "warn", m[r.IntN(len(m))]
+		case q.dur > 800:
+			level, msg = "warn", slowMessages[r.IntN(len(slowMessages))]
+		}
+	} else {
+		q.left--
+		level, msg = "info", progressInfo[r.IntN(len(progressInfo))]
+		if r.IntN(100) < 12 {
+			level, msg = "debug", progressDebug[r.IntN(len(progressDebug))]
+		}
+	}
+	b = append(b, `{"ts":"`...)
+	b = ts.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+	b = append(b, `","level":"`...)
+	b = append(b, level...)
+	b = append(b, `","message":"`...)
+	b = append(b, msg...)
+	b = append(b, `","request_id":"`...)
+	b = append(b, q.id...)
+	b = append(b, `","user_id":"u_`...)
+	b = strconv.AppendUint(b, q.c.user, 10)
+	b = append(b, `","ip":"`...)
+	b = append(b, q.c.ip...)
+	b = append(b, `","method":"`...)
+	b = append(b, q.rt.method...)
+	b = append(b, `","path":"`...)
+	b = append(b, q.path...)
+	if done {
+		b = append(b, `","status":`...)
+		b = strconv.AppendInt(b, int64(q.status), 10)
+		b = append(b, `,"duration_ms":`...)
+		b = strconv.AppendFloat(b, math.Round(q.dur*100)/100, 'f', -1, 64)
+		b = append(b, '}')
+	} else {
+		b = append(b, `"}`...)
+	}
+	return b, q.id, first
+}
+
+// requestNginxLine appends one access line in nginx's "combined" format for a request from one
+// of the clients.
+func (g *generator) requestNginxLine(b []byte, ts time.Time) []byte {
+	r := g.nginx
+	rt, status, _ := g.request(r)
+	c := g.pickClient(r, g.clientsNginx, rt)
+	user := uint64(0) // $remote_user: only the few clients of a basic-auth area
+	if r.IntN(50) == 0 {
+		user = c.user
+	}
+	return g.appendCombined(b, r, ts, rt, status, c.ip, c.ua, user)
 }

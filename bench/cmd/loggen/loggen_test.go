@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -20,10 +22,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func generate(t *testing.T, dir string, lines int) genResult {
+func generate(t *testing.T, dir string, lines int, extra ...string) genResult {
 	t.Helper()
 	out := captureStdout(t, func() {
-		require.NoError(t, runGen(context.Background(), []string{"-dir", dir, "-lines", itoa(lines), "-seed", "7", "-end", "2026-01-02T03:04:05Z"}))
+		args := append([]string{"-dir", dir, "-lines", itoa(lines), "-seed", "7", "-end", "2026-01-02T03:04:05Z"}, extra...)
+		require.NoError(t, runGen(context.Background(), args))
 	})
 	var res genResult
 	require.NoError(t, json.Unmarshal(out, &res))
@@ -54,42 +57,88 @@ func captureStdout(t *testing.T, f func()) []byte {
 }
 
 func TestGenDeterministicAndRealistic(t *testing.T) {
-	a, b := t.TempDir(), t.TempDir()
-	ra := generate(t, a, 20_000)
-	rb := generate(t, b, 20_000)
-	require.Equal(t, ra.Needle, rb.Needle)
-	require.Equal(t, 14_000, ra.Files[0].Lines)
-	require.Equal(t, 6_000, ra.Files[1].Lines)
-	for _, name := range []string{appFile, nginxFile} {
-		require.Equal(t, must(os.ReadFile(filepath.Join(a, name))), must(os.ReadFile(filepath.Join(b, name))), name)
-	}
+	for _, model := range []string{modelRequests, modelLines} {
+		t.Run(model, func(t *testing.T) {
+			a, b := t.TempDir(), t.TempDir()
+			ra := generate(t, a, 20_000, "-model", model)
+			rb := generate(t, b, 20_000, "-model", model)
+			require.Equal(t, model, ra.Model)
+			require.Equal(t, ra.Needle, rb.Needle)
+			require.Equal(t, 14_000, ra.Files[0].Lines)
+			require.Equal(t, 6_000, ra.Files[1].Lines)
+			for _, name := range []string{appFile, nginxFile} {
+				require.Equal(t, must(os.ReadFile(filepath.Join(a, name))), must(os.ReadFile(filepath.Join(b, name))), name)
+			}
 
-	app := must(os.ReadFile(filepath.Join(a, appFile)))
-	ng := must(os.ReadFile(filepath.Join(a, nginxFile)))
-	require.Equal(t, 1, bytes.Count(app, []byte(ra.Needle))+bytes.Count(ng, []byte(ra.Needle)))
-	require.Equal(t, ra.Bytes, int64(len(app)+len(ng)))
+			app := must(os.ReadFile(filepath.Join(a, appFile)))
+			ng := must(os.ReadFile(filepath.Join(a, nginxFile)))
+			require.Equal(t, ra.NeedleLines, bytes.Count(app, []byte(ra.Needle)))
+			require.Zero(t, bytes.Count(ng, []byte(ra.Needle)))
+			require.Equal(t, ra.Bytes, int64(len(app)+len(ng)))
 
-	levels := map[string]int{}
-	for i, line := range bytes.Split(bytes.TrimSuffix(app, []byte{'\n'}), []byte{'\n'}) {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(line, &m), "line %d", i+1)
-		for _, k := range []string{"ts", "user_id", "ip", "method", "path", "status", "duration_ms", "request_id", "level", "message"} {
-			require.Contains(t, m, k, "line %d", i+1)
-		}
-		require.Len(t, m["request_id"], 32)
-		levels[m["level"].(string)]++
-		if i+1 == ra.NeedleLine {
-			require.Equal(t, ra.Needle, m["request_id"])
-		}
-	}
-	require.Greater(t, levels["info"], 14_000*80/100)
-	require.Positive(t, levels["warn"])
-	require.Positive(t, levels["error"])
+			levels := map[string]int{}
+			type bound struct{ user, ip, method, path any }
+			requests := map[string]bound{}
+			completed := 0
+			for i, line := range bytes.Split(bytes.TrimSuffix(app, []byte{'\n'}), []byte{'\n'}) {
+				var m map[string]any
+				require.NoError(t, json.Unmarshal(line, &m), "line %d", i+1)
+				for _, k := range []string{"ts", "user_id", "ip", "method", "path", "request_id", "level", "message"} {
+					require.Contains(t, m, k, "line %d", i+1)
+				}
+				if _, ok := m["status"]; ok || model == modelLines {
+					completed++
+					require.Contains(t, m, "duration_ms", "line %d", i+1)
+				} else {
+					require.NotContains(t, m, "duration_ms", "line %d", i+1)
+				}
+				id := m["request_id"].(string)
+				require.Len(t, id, 32)
+				// Every line of a request carries the same bound fields.
+				bd := bound{m["user_id"], m["ip"], m["method"], m["path"]}
+				if prev, ok := requests[id]; ok {
+					require.Equal(t, prev, bd, "line %d", i+1)
+				}
+				requests[id] = bd
+				levels[m["level"].(string)]++
+				if i+1 == ra.NeedleLine {
+					require.Equal(t, ra.Needle, id)
+				}
+			}
+			require.Greater(t, levels["info"], 14_000*80/100)
+			require.Positive(t, levels["debug"])
+			require.Positive(t, levels["warn"])
+			require.Positive(t, levels["error"])
+			if model == modelLines {
+				require.Equal(t, 1, ra.NeedleLines)
+				require.Len(t, requests, 14_000)
+			} else {
+				// API requests log 2.2 lines on average, static files and probes one.
+				require.Greater(t, ra.NeedleLines, 0)
+				perRequest := 14_000 / float64(len(requests))
+				require.Greater(t, perRequest, 1.5)
+				require.Less(t, perRequest, 2.2)
+				require.InDelta(t, float64(len(requests)), float64(completed), concurrentRequests)
+			}
 
-	combined := regexp.MustCompile(`^\S+ - \S+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "[A-Z]+ \S+ HTTP/[12]\.[01]" \d{3} \d+ "[^"]*" "[^"]*"$`)
-	for i, line := range strings.Split(strings.TrimSuffix(string(ng), "\n"), "\n") {
-		require.Regexp(t, combined, line, "line %d", i+1)
+			combined := regexp.MustCompile(`^\S+ - \S+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "[A-Z]+ \S+ HTTP/[12]\.[01]" \d{3} \d+ "[^"]*" "[^"]*"$`)
+			for i, line := range strings.Split(strings.TrimSuffix(string(ng), "\n"), "\n") {
+				require.Regexp(t, combined, line, "line %d", i+1)
+			}
+		})
 	}
+}
+
+// TestGenLinesModelUnchanged pins the lines model's output, so that results measured on it
+// before the requests model existed can be reproduced.
+func TestGenLinesModelUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	res := generate(t, dir, 1000, "-model", modelLines)
+	require.Equal(t, "734c7f1a9f0c8f306a5b0fa226678c86", res.Needle)
+	sum := sha256.New()
+	sum.Write(must(os.ReadFile(filepath.Join(dir, appFile))))
+	sum.Write(must(os.ReadFile(filepath.Join(dir, nginxFile))))
+	require.Equal(t, "d5e9eb451fb80d2d48a0ec5ad289abad07b7d2a9e77e049fc42ab9c45d205775", hex.EncodeToString(sum.Sum(nil)))
 }
 
 func TestTimeParser(t *testing.T) {
