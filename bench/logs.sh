@@ -10,7 +10,10 @@
 #   LINES=10000000                lines in total: JSON app logs and nginx access logs
 #   NGINX_SHARE=0.3 SEED=1        share of nginx lines; generator seed
 #   MODEL=requests                generator model: requests (a request logs several lines with one
-#                                 request_id) or lines (each line its own request; runs before 2026-11-23)
+#                                 request_id) or lines (each line its own request; earlier runs)
+#   STREAM_BY=request             which stream a line goes to: request (the lines of one request_id go
+#                                 to one host's stream; other lines round robin) or line (round robin;
+#                                 earlier runs)
 #   WINDOW=2h                     the lines' timestamps spread over this window ending at the start of the run
 #   FORMAT=proto                  push encoding: proto (snappy protobuf, as Promtail/Alloy) or json
 #   BATCH=1000 STREAMS=4 CONCURRENCY=4   lines per push, streams per file, pushes in flight
@@ -38,6 +41,7 @@ LINES=${LINES:-10000000}
 NGINX_SHARE=${NGINX_SHARE:-0.3}
 SEED=${SEED:-1}
 MODEL=${MODEL:-requests}
+STREAM_BY=${STREAM_BY:-request}
 WINDOW=${WINDOW:-2h}
 FORMAT=${FORMAT:-proto}
 BATCH=${BATCH:-1000}
@@ -239,7 +243,7 @@ measure() {
   for f in $(jq -r '.files[].path' "$LOGS/gen.json"); do files+=(-file "$f"); done
   log "$NAME: ready after ${startup}s (pid $SERVER_PID, $VERSION); pushing $LINES lines"
 
-  $RUN "$LG" push -url "$API_URL/loki/api/v1/push" "${files[@]}" -batch "$BATCH" -streams "$STREAMS" \
+  $RUN "$LG" push -url "$API_URL/loki/api/v1/push" "${files[@]}" -batch "$BATCH" -streams "$STREAMS" -stream-by "$STREAM_BY" \
     -concurrency "$CONCURRENCY" -format "$FORMAT" -server-pid "$SERVER_PID" \
     >"$DIR/push.json" 2>"$DIR/push.log" || rc=$?
   t_push=$(now)
@@ -377,7 +381,7 @@ main() {
   stamp=$(date -u +%Y-%m-%d-%H%M%S)
   out=$RESULTS/logs-$stamp.json
   "$LG" report -gen "$LOGS/gen.json" -baseline "$LOGS/baseline.json" "${args[@]}" -out "$out" \
-    -note "lines=$LINES model=$MODEL nginx_share=$NGINX_SHARE seed=$SEED window=$WINDOW format=$FORMAT batch=$BATCH streams_per_file=$STREAMS concurrency=$CONCURRENCY query_runs=$QUERY_RUNS max_data_points=$MAX_DATA_POINTS" \
+    -note "lines=$LINES model=$MODEL nginx_share=$NGINX_SHARE seed=$SEED window=$WINDOW format=$FORMAT batch=$BATCH streams_per_file=$STREAMS stream_by=$STREAM_BY concurrency=$CONCURRENCY query_runs=$QUERY_RUNS max_data_points=$MAX_DATA_POINTS" \
     -note "nice level of servers and tools: $NICE; servers ran one at a time on the same machine, each with a fresh data dir; the pusher ran on the same cores" \
     -note "disk = the server's files after the push, the flush (Loki: POST /flush) and a quiet period, without write-ahead logs (wal/ dirs)" \
     | tee "${out%.json}.md"

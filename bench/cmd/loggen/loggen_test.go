@@ -289,7 +289,7 @@ func TestPushRetriesAndCounts(t *testing.T) {
 	}))
 	defer srv.Close()
 	res, err := push(context.Background(), pushConfig{
-		url: srv.URL, files: []string{gen.Files[0].Path, gen.Files[1].Path}, batch: 300, streams: 3,
+		url: srv.URL, files: []string{gen.Files[0].Path, gen.Files[1].Path}, batch: 300, streams: 3, streamBy: "request",
 		concurrency: 2, format: "json", timeout: 10 * time.Second, maxRetries: 3, app: "bench",
 	})
 	require.NoError(t, err)
@@ -313,5 +313,34 @@ func TestGrafanaStep(t *testing.T) {
 		got, err := pickStep("grafana", rng, 1000)
 		require.NoError(t, err)
 		require.Equal(t, want, got, rng)
+	}
+}
+
+// Loki answers each shard of a busy stream as a stream of its own; the report counts the
+// streams the push sent.
+func TestSummariseMergesLokiStreamShards(t *testing.T) {
+	body := []byte(`{"status":"success","data":{"resultType":"streams","result":[
+		{"stream":{"__stream_shard__":"0","app":"bench","host":"web-01"},"values":[["1","a"]]},
+		{"stream":{"__stream_shard__":"3","app":"bench","host":"web-01"},"values":[["2","b"],["3","c"]]},
+		{"stream":{"app":"bench","host":"web-02"},"values":[["4","d"]]}]}}`)
+	var res queryResult
+	require.NoError(t, summarise(&res, body))
+	require.Equal(t, 2, res.Series)
+	require.Equal(t, 4, res.Entries)
+	require.Equal(t, []string{`{app="bench", host="web-01"}`, `{app="bench", host="web-02"}`}, res.Labels)
+}
+
+func TestStreamOf(t *testing.T) {
+	p := &pusher{cfg: pushConfig{streams: 4, streamBy: "request"}}
+	a := []byte(`{"ts":"x","request_id":"0123abcd","user_id":"u_1"}`)
+	b := []byte(`{"ts":"y","level":"debug","request_id":"0123abcd"}`)
+	for i := range 8 {
+		require.Equal(t, p.streamOf(a, 0), p.streamOf(a, i), "a request's lines stay on one stream")
+		require.Equal(t, p.streamOf(a, 0), p.streamOf(b, i))
+		require.Equal(t, i%4, p.streamOf([]byte(`1.2.3.4 - - [...] "GET / HTTP/1.1" 200 1 "-" "x"`), i))
+	}
+	p.cfg.streamBy = "line"
+	for i := range 8 {
+		require.Equal(t, i%4, p.streamOf(a, i))
 	}
 }

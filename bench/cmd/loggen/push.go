@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ type pushConfig struct {
 	files       []string
 	batch       int
 	streams     int
+	streamBy    string // request or line
 	concurrency int
 	format      string
 	timeout     time.Duration
@@ -63,7 +65,9 @@ func runPush(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.url, "url", "http://127.0.0.1:3100/loki/api/v1/push", "Loki push endpoint (loopback only)")
 	fs.Var(&files, "file", "log file to send, from loggen gen (repeatable); the source label is json when its first byte is {, else nginx")
 	fs.IntVar(&cfg.batch, "batch", 1000, "lines per request")
-	fs.IntVar(&cfg.streams, "streams", 4, "streams per file: label host=web-00…; line i goes to stream i mod N")
+	fs.IntVar(&cfg.streams, "streams", 4, "streams per file: label host=web-00…")
+	fs.StringVar(&cfg.streamBy, "stream-by", "request", "request: the lines of one request_id go to one stream, as one host logs a request, other lines round robin; "+
+		"line: line i goes to stream i mod N (every run before the requests model)")
 	fs.IntVar(&cfg.concurrency, "concurrency", 4, "requests in flight; each stream is always sent by the same sender, in order")
 	fs.StringVar(&cfg.format, "format", "proto", "proto (snappy-compressed protobuf, as Promtail and Alloy send) or json")
 	fs.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "per-request timeout")
@@ -79,6 +83,9 @@ func runPush(ctx context.Context, args []string) error {
 	}
 	if len(cfg.files) == 0 || cfg.batch < 1 || cfg.streams < 1 || cfg.concurrency < 1 {
 		return errors.New("want -file, and -batch, -streams, -concurrency ≥ 1")
+	}
+	if cfg.streamBy != "request" && cfg.streamBy != "line" {
+		return fmt.Errorf("-stream-by: want request or line, not %q", cfg.streamBy)
 	}
 	if cfg.format != "proto" && cfg.format != "json" {
 		return fmt.Errorf("-format %q: want proto or json", cfg.format)
@@ -255,8 +262,34 @@ func sniffSource(path string) (string, error) {
 	return "nginx", nil
 }
 
-// read splits one file into per-sender batches. Line i goes to stream first + i mod streams;
+// read splits one file into per-sender batches. Line i goes to stream first + streamOf(line, i);
 // a stream always goes to the same sender, so its lines arrive in file order.
+// streamOf returns the stream, of the file's streams, that line i goes to.
+func (p *pusher) streamOf(line []byte, i int) int {
+	if p.cfg.streamBy == "request" {
+		if id := requestID(line); id != nil {
+			h := fnv.New32a()
+			h.Write(id)
+			return int(h.Sum32() % uint32(p.cfg.streams))
+		}
+	}
+	return i % p.cfg.streams
+}
+
+// requestID returns the value of a JSON line's "request_id" field, or nil.
+func requestID(line []byte) []byte {
+	const key = `"request_id":"`
+	i := bytes.Index(line, []byte(key))
+	if i < 0 {
+		return nil
+	}
+	v := line[i+len(key):]
+	if j := bytes.IndexByte(v, '"'); j >= 0 {
+		return v[:j]
+	}
+	return nil
+}
+
 func (p *pusher) read(ctx context.Context, path, source string, first int, queues []chan *batch, pool *sync.Pool) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -294,7 +327,7 @@ func (p *pusher) read(ctx context.Context, path, source string, first int, queue
 		if len(line) > 0 {
 			raw := int64(len(line))
 			line = bytes.TrimSuffix(line, []byte{'\n'})
-			s := first + i%p.cfg.streams
+			s := first + p.streamOf(line, i)
 			q := s % len(queues)
 			b := pending[q]
 			if b == nil {

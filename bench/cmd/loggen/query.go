@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -256,10 +257,21 @@ func summarise(res *queryResult, body []byte) error {
 		return fmt.Errorf("result type %q", r.Data.ResultType)
 	}
 	res.Series = len(series)
+	seen := map[string]bool{}
 	for _, s := range series {
 		l := s.Labels
 		if l == nil {
 			l = s.Metric
+		}
+		if _, ok := l[streamShardLabel]; ok && r.Data.ResultType == "streams" {
+			// One stream of the push, split by Loki's automatic stream sharding: count it once.
+			l = maps.Clone(l)
+			delete(l, streamShardLabel)
+			if ls := labelString(l); seen[ls] {
+				res.Series--
+			} else {
+				seen[ls] = true
+			}
 		}
 		res.Labels = append(res.Labels, labelString(l))
 		switch r.Data.ResultType {
@@ -276,6 +288,7 @@ func summarise(res *queryResult, body []byte) error {
 		}
 	}
 	slices.Sort(res.Labels)
+	res.Labels = slices.Compact(res.Labels)
 	if len(res.Labels) > 50 {
 		res.Labels = res.Labels[:50]
 	}
@@ -294,6 +307,10 @@ func num(v any) float64 {
 	}
 	return f
 }
+
+// streamShardLabel is the label Loki adds when it splits a busy stream into shards
+// (shard_streams); a query answers each shard as a stream of its own.
+const streamShardLabel = "__stream_shard__"
 
 func labelString(l map[string]string) string {
 	keys := make([]string, 0, len(l))
