@@ -12,8 +12,13 @@
 //     schema-aware encoder can save with DuckDB's column compression on these lines.
 //
 // It prints one JSON object: the raw bytes and lines, and for each layout the bytes of its DuckDB
-// file (less an empty file's), bytes per line and the ratio raw ÷ bytes. Nothing leaves the
-// machine; the files go to a temporary directory that is removed at exit.
+// file (less an empty file's), bytes per line and the ratio raw ÷ bytes.
+//
+// With -partition it measures a partition file of the event store instead: each column of its
+// log records, and its needle index, copied into a DuckDB file of its own, in bytes and bytes per
+// record. Those figures are rounded up to DuckDB's 256 KiB blocks.
+//
+// Nothing leaves the machine; the files go to a temporary directory that is removed at exit.
 package main
 
 import (
@@ -38,6 +43,18 @@ type layout struct {
 	Bytes        int64   `json:"bytes"`
 	BytesPerLine float64 `json:"bytes_per_line"`
 	Ratio        float64 `json:"ratio"`
+}
+
+type column struct {
+	Name           string  `json:"name"`
+	Bytes          int64   `json:"bytes"`
+	BytesPerRecord float64 `json:"bytes_per_record"`
+}
+
+type partitionResult struct {
+	Partition string   `json:"partition"`
+	Records   int64    `json:"records"`
+	Columns   []column `json:"columns"`
 }
 
 type result struct {
@@ -88,6 +105,7 @@ FROM nginx ORDER BY rn`
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("loglayout", flag.ContinueOnError)
 	dir := fs.String("dir", ".", "directory holding loggen's app.log and nginx.log")
+	part := fs.String("partition", "", "measure this event store partition file (YYYYMMDD-GEN.duckdb, the server stopped) instead")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -108,6 +126,15 @@ func run(args []string, stdout io.Writer) error {
 		}
 		return nil
 	}
+	file := fileWriter(exec, tmp)
+	empty, err := file("empty", "CREATE TABLE d.t (x INTEGER)")
+	if err != nil {
+		return err
+	}
+	if *part != "" {
+		return measurePartition(db, exec, file, empty, *part, stdout)
+	}
+
 	res := result{Dir: *dir}
 	for _, f := range []struct{ table, file string }{{"app", "app.log"}, {"nginx", "nginx.log"}} {
 		p := filepath.Join(*dir, f.file)
@@ -139,30 +166,6 @@ func run(args []string, stdout io.Writer) error {
 			return fmt.Errorf("%d lines do not split into fields (%s): not loggen's formats?", n, c.missing)
 		}
 	}
-	// file writes one DuckDB file with the given statements run against it as d, and returns its size.
-	file := func(name string, stmts ...string) (int64, error) {
-		p := filepath.Join(tmp, name+".duckdb")
-		if err := exec("ATTACH " + quote(p) + " AS d (STORAGE_VERSION '" + storageVersion + "')"); err != nil {
-			return 0, err
-		}
-		for _, s := range stmts {
-			if err := exec(s); err != nil {
-				return 0, err
-			}
-		}
-		if err := exec("DETACH d"); err != nil {
-			return 0, err
-		}
-		st, err := os.Stat(p)
-		if err != nil {
-			return 0, err
-		}
-		return st.Size(), nil
-	}
-	empty, err := file("empty", "CREATE TABLE d.t (x INTEGER)")
-	if err != nil {
-		return err
-	}
 	layouts := []struct {
 		name  string
 		stmts []string
@@ -188,6 +191,71 @@ func run(args []string, stdout io.Writer) error {
 			BytesPerLine: float64(size) / float64(res.Lines),
 			Ratio:        float64(res.RawBytes) / float64(size),
 		})
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+// fileWriter returns a function that writes one DuckDB file in dir, with the given statements
+// run against it attached as d, and returns the file's size.
+func fileWriter(exec func(string) error, dir string) func(name string, stmts ...string) (int64, error) {
+	return func(name string, stmts ...string) (int64, error) {
+		p := filepath.Join(dir, name+".duckdb")
+		if err := exec("ATTACH " + quote(p) + " AS d (STORAGE_VERSION '" + storageVersion + "')"); err != nil {
+			return 0, err
+		}
+		for _, s := range stmts {
+			if err := exec(s); err != nil {
+				return 0, err
+			}
+		}
+		if err := exec("DETACH d"); err != nil {
+			return 0, err
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return 0, err
+		}
+		return st.Size(), nil
+	}
+}
+
+// partitionColumns are the columns of a partition's log table, with the compression the store
+// declares for them (internal/eventstore/duckstore, recordsSQL).
+var partitionColumns = []struct{ name, decl string }{
+	{"ts", "BIGINT"}, {"seq", "UBIGINT"}, {"stream_id", "UINTEGER"}, {"level", "VARCHAR"},
+	{"body", "VARCHAR USING COMPRESSION zstd"}, {"trace_id", "VARCHAR"}, {"span_id", "VARCHAR"}, {"attrs", "VARCHAR"},
+}
+
+// measurePartition copies each column of the partition's log records, and its needle index, into
+// a file of its own, in the partition's row order.
+func measurePartition(db *sql.DB, exec func(string) error, file func(string, ...string) (int64, error), empty int64,
+	path string, stdout io.Writer) error {
+	if err := exec("ATTACH " + quote(path) + " AS p (READ_ONLY)"); err != nil {
+		return err
+	}
+	res := partitionResult{Partition: path}
+	if err := db.QueryRow("SELECT count(*) FROM p.log").Scan(&res.Records); err != nil {
+		return err
+	}
+	if res.Records == 0 {
+		return errors.New("the partition holds no log records")
+	}
+	add := func(name string, stmts ...string) error {
+		size, err := file(name, stmts...)
+		if err != nil {
+			return err
+		}
+		size -= empty
+		res.Columns = append(res.Columns, column{Name: name, Bytes: size, BytesPerRecord: float64(size) / float64(res.Records)})
+		return nil
+	}
+	for _, c := range partitionColumns {
+		if err := add(c.name, "CREATE TABLE d.t (c "+c.decl+")", "INSERT INTO d.t SELECT "+c.name+" FROM p.log ORDER BY rowid"); err != nil {
+			return err
+		}
+	}
+	if err := add("needle index", "CREATE TABLE d.t AS SELECT * FROM p.blooms"); err != nil {
+		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
 }
