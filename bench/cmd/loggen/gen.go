@@ -231,6 +231,8 @@ type generator struct {
 	clientsApp   *rand.Zipf
 	clientsNginx *rand.Zipf
 	inflight     []*request
+
+	path []byte // scratch for the lines model's paths
 }
 
 func newGenerator(seed uint64) *generator {
@@ -382,18 +384,36 @@ func (g *generator) appLine(b []byte, ts time.Time) ([]byte, string, bool) {
 	rt, status, dur := g.request(r)
 	id := randomID(r)
 	level, msg := "info", infoMessages[r.IntN(len(infoMessages))]
+	if l, m, ok := outcome(r, status, dur); ok {
+		level, msg = l, m
+	} else if r.IntN(100) < 4 {
+		level, msg = "debug", debugMessages[r.IntN(len(debugMessages))]
+	}
+	user := 10000 + g.users.Uint64()
+	ip := g.ips[g.ipsApp.Uint64()]
+	g.path = g.appendPath(g.path[:0], rt, r)
+	return appendAppLine(b, ts, level, msg, id, user, ip, rt.method, g.path, status, dur), id, true
+}
+
+// outcome returns the level and message of a request's last line when its status or duration
+// calls for one: an error, a client error, or a slow request.
+func outcome(r *rand.Rand, status int, dur float64) (level, msg string, ok bool) {
 	switch {
 	case status >= 500:
 		m := errorMessages[status]
-		level, msg = "error", m[r.IntN(len(m))]
+		return "error", m[r.IntN(len(m))], true
 	case status >= 400:
 		m := warnMessages[status]
-		level, msg = "warn", m[r.IntN(len(m))]
+		return "warn", m[r.IntN(len(m))], true
 	case dur > 800:
-		level, msg = "warn", slowMessages[r.IntN(len(slowMessages))]
-	case r.IntN(100) < 4:
-		level, msg = "debug", debugMessages[r.IntN(len(debugMessages))]
+		return "warn", slowMessages[r.IntN(len(slowMessages))], true
 	}
+	return "", "", false
+}
+
+// appendAppLine appends a JSON app line with the fields of the seeds' services; status 0 leaves
+// out status and duration, as on the lines a request logs before it completes.
+func appendAppLine(b []byte, ts time.Time, level, msg, id string, user uint64, ip, method string, path []byte, status int, dur float64) []byte {
 	b = append(b, `{"ts":"`...)
 	b = ts.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 	b = append(b, `","level":"`...)
@@ -403,19 +423,21 @@ func (g *generator) appLine(b []byte, ts time.Time) ([]byte, string, bool) {
 	b = append(b, `","request_id":"`...)
 	b = append(b, id...)
 	b = append(b, `","user_id":"u_`...)
-	b = strconv.AppendUint(b, 10000+g.users.Uint64(), 10)
+	b = strconv.AppendUint(b, user, 10)
 	b = append(b, `","ip":"`...)
-	b = append(b, g.ips[g.ipsApp.Uint64()]...)
+	b = append(b, ip...)
 	b = append(b, `","method":"`...)
-	b = append(b, rt.method...)
+	b = append(b, method...)
 	b = append(b, `","path":"`...)
-	b = g.appendPath(b, rt, r)
+	b = append(b, path...)
+	if status == 0 {
+		return append(b, `"}`...)
+	}
 	b = append(b, `","status":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, math.Round(dur*100)/100, 'f', -1, 64)
-	b = append(b, '}')
-	return b, id, true
+	return append(b, '}')
 }
 
 // randomID draws a request id: 16 random bytes in hex.
@@ -560,53 +582,21 @@ func (g *generator) requestAppLine(b []byte, ts time.Time) ([]byte, string, bool
 		q = g.newRequest()
 		g.inflight[slot] = q
 	}
-	var level, msg string
-	done := q.left == 0
-	if done {
+	level, msg, status := "info", "request completed", q.status
+	if q.left == 0 {
 		g.inflight[slot] = nil
-		level, msg = "info", "request completed"
-		switch {
-		case q.status >= 500:
-			m := errorMessages[q.status]
-			level, msg = "error", m[r.IntN(len(m))]
-		case q.status >= 400:
-			m := warnMessages[q.status]
-			level, msg = "warn", m[r.IntN(len(m))]
-		case q.dur > 800:
-			level, msg = "warn", slowMessages[r.IntN(len(slowMessages))]
+		if l, m, ok := outcome(r, q.status, q.dur); ok {
+			level, msg = l, m
 		}
 	} else {
 		q.left--
+		status = 0
 		level, msg = "info", progressInfo[r.IntN(len(progressInfo))]
 		if r.IntN(100) < 12 {
 			level, msg = "debug", progressDebug[r.IntN(len(progressDebug))]
 		}
 	}
-	b = append(b, `{"ts":"`...)
-	b = ts.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
-	b = append(b, `","level":"`...)
-	b = append(b, level...)
-	b = append(b, `","message":"`...)
-	b = append(b, msg...)
-	b = append(b, `","request_id":"`...)
-	b = append(b, q.id...)
-	b = append(b, `","user_id":"u_`...)
-	b = strconv.AppendUint(b, q.c.user, 10)
-	b = append(b, `","ip":"`...)
-	b = append(b, q.c.ip...)
-	b = append(b, `","method":"`...)
-	b = append(b, q.rt.method...)
-	b = append(b, `","path":"`...)
-	b = append(b, q.path...)
-	if done {
-		b = append(b, `","status":`...)
-		b = strconv.AppendInt(b, int64(q.status), 10)
-		b = append(b, `,"duration_ms":`...)
-		b = strconv.AppendFloat(b, math.Round(q.dur*100)/100, 'f', -1, 64)
-		b = append(b, '}')
-	} else {
-		b = append(b, `"}`...)
-	}
+	b = appendAppLine(b, ts, level, msg, q.id, q.c.user, q.c.ip, q.rt.method, q.path, status, q.dur)
 	return b, q.id, first
 }
 
