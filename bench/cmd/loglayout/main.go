@@ -8,8 +8,8 @@
 //     template string for the line's constant parts, integers for ids, status, sizes and
 //     durations, strings for addresses and request ids), knowing loggen's two formats exactly.
 //     Timestamps are left out, as such an encoder would store them as a difference to the
-//     record's own timestamp, which is zero here. The layout is not a store: it is the most a
-//     schema-aware encoder can save with DuckDB's column compression on these lines.
+//     record's own timestamp, which is zero here. The layout is not a store: an encoder that has
+//     to learn the formats from the lines would at best match it with DuckDB's compression.
 //
 // It prints one JSON object: the raw bytes and lines, and for each layout the bytes of its DuckDB
 // file (less an empty file's), bytes per line and the ratio raw ÷ bytes.
@@ -71,6 +71,8 @@ func readLines(path string) string {
 }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // appFields splits loggen's JSON app lines. The template keeps what is constant for a line
 // shape: message, level, method, the path without its numeric id, whether the line has a status,
@@ -219,13 +221,6 @@ func fileWriter(exec func(string) error, dir string) func(name string, stmts ...
 	}
 }
 
-// partitionColumns are the columns of a partition's log table, with the compression the store
-// declares for them (internal/eventstore/duckstore, recordsSQL).
-var partitionColumns = []struct{ name, decl string }{
-	{"ts", "BIGINT"}, {"seq", "UBIGINT"}, {"stream_id", "UINTEGER"}, {"level", "VARCHAR"},
-	{"body", "VARCHAR USING COMPRESSION zstd"}, {"trace_id", "VARCHAR"}, {"span_id", "VARCHAR"}, {"attrs", "VARCHAR"},
-}
-
 // measurePartition copies each column of the partition's log records, and its needle index, into
 // a file of its own, in the partition's row order.
 func measurePartition(db *sql.DB, exec func(string) error, file func(string, ...string) (int64, error), empty int64,
@@ -249,8 +244,30 @@ func measurePartition(db *sql.DB, exec func(string) error, file func(string, ...
 		res.Columns = append(res.Columns, column{Name: name, Bytes: size, BytesPerRecord: float64(size) / float64(res.Records)})
 		return nil
 	}
-	for _, c := range partitionColumns {
-		if err := add(c.name, "CREATE TABLE d.t (c "+c.decl+")", "INSERT INTO d.t SELECT "+c.name+" FROM p.log ORDER BY rowid"); err != nil {
+	rows, err := db.Query(`SELECT column_name, data_type FROM duckdb_columns()
+		WHERE database_name = 'p' AND schema_name = 'main' AND table_name = 'log' ORDER BY column_index`)
+	if err != nil {
+		return err
+	}
+	var cols [][2]string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			rows.Close()
+			return err
+		}
+		cols = append(cols, [2]string{name, typ})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range cols {
+		decl := c[1]
+		if c[0] == "body" {
+			decl += " USING COMPRESSION zstd" // as the store declares it
+		}
+		if err := add(c[0], "CREATE TABLE d.t (c "+decl+")", "INSERT INTO d.t SELECT "+quoteIdent(c[0])+" FROM p.log ORDER BY rowid"); err != nil {
 			return err
 		}
 	}
