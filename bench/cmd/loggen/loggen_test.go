@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -342,5 +343,15 @@ func TestStreamOf(t *testing.T) {
 	p.cfg.streamBy = "line"
 	for i := range 8 {
 		require.Equal(t, i%4, p.streamOf(a, i))
+	}
+}
+
+// streamOf's inline hash is FNV-1a: the same split as hash/fnv, without a hasher per line.
+func TestStreamOfIsFNV1a(t *testing.T) {
+	p := &pusher{cfg: pushConfig{streams: 7, streamBy: "request"}}
+	for _, id := range []string{"0123abcd", "559b43d33730b327f39ef8caf34a31ac", ""} {
+		h := fnv.New32a()
+		h.Write([]byte(id))
+		require.Equal(t, int(h.Sum32()%7), p.streamOf([]byte(`{"request_id":"`+id+`"}`), 3), id)
 	}
 }
