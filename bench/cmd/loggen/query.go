@@ -256,22 +256,15 @@ func summarise(res *queryResult, body []byte) error {
 	default:
 		return fmt.Errorf("result type %q", r.Data.ResultType)
 	}
-	res.Series = len(series)
-	seen := map[string]bool{}
 	for _, s := range series {
 		l := s.Labels
 		if l == nil {
 			l = s.Metric
 		}
 		if _, ok := l[streamShardLabel]; ok && r.Data.ResultType == "streams" {
-			// One stream of the push, split by Loki's automatic stream sharding: count it once.
+			// A stream of the push that Loki split by its automatic stream sharding.
 			l = maps.Clone(l)
 			delete(l, streamShardLabel)
-			if ls := labelString(l); seen[ls] {
-				res.Series--
-			} else {
-				seen[ls] = true
-			}
 		}
 		res.Labels = append(res.Labels, labelString(l))
 		switch r.Data.ResultType {
@@ -287,8 +280,10 @@ func summarise(res *queryResult, body []byte) error {
 			res.ValuesSum += num(s.Value[1])
 		}
 	}
+	// Distinct label sets: the shards of one stream count once.
 	slices.Sort(res.Labels)
 	res.Labels = slices.Compact(res.Labels)
+	res.Series = len(res.Labels)
 	if len(res.Labels) > 50 {
 		res.Labels = res.Labels[:50]
 	}
