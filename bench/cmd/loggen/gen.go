@@ -544,12 +544,14 @@ type request struct {
 	left   int // lines still to log before the completion line
 }
 
-// progressMessages are what a request logs before it completes.
+// progressInfo and progressDebug are what a request logs before it completes.
 var (
 	progressInfo  = []string{"cache hit", "cache miss, loaded from database", "session refreshed", "feature flag evaluated", "request started"}
 	progressDebug = []string{"query plan cached", "connection reused from pool", "token validated"}
 )
 
+// pickClient draws who sends a request: a probe for health checks and scrapes, else a client by
+// its Zipf weight.
 func (g *generator) pickClient(r *rand.Rand, z *rand.Zipf, rt route) *client {
 	if rt.fast {
 		return &g.probes[r.IntN(len(g.probes))]
@@ -557,6 +559,8 @@ func (g *generator) pickClient(r *rand.Rand, z *rand.Zipf, rt route) *client {
 	return &g.clients[z.Uint64()]
 }
 
+// newRequest draws a request in the app's model and how many lines it logs before its
+// completion line: none for static files and probes, 1.2 on average for API requests.
 func (g *generator) newRequest() *request {
 	r := g.app
 	rt, status, dur := g.request(r)
